@@ -1,0 +1,36 @@
+# The README's two commands: `make demo` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test ui clean
+
+help:
+	@echo "make demo   install into .venv, then run the pipeline on the bundled sample site"
+	@echo "make test   install into .venv, then run every test"
+	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "MedRadar needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing MedRadar and its dependencies into $(VENV) (the first time takes a few minutes)…"
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+demo: install
+	$(BIN)/medradar demo
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install
+	$(BIN)/medradar ui
+
+clean:
+	rm -rf $(VENV) .pytest_cache

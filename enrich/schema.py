@@ -1,0 +1,54 @@
+"""The records enrichment produces: the types ``search`` and ``pipeline`` build on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["en", "zh", "other"]
+
+
+class Article(BaseModel):
+    """One news article, extracted from one fetched page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="hash of the canonical URL: stable across re-runs")
+    source_id: str
+    url: str = Field(description="the URL the page was fetched from")
+    canonical_url: str
+    title: str
+    text: str
+    lang: Language
+    published_at: datetime | None = None
+    fetched_at: datetime
+    author: str | None = None
+    site_name: str | None = None
+
+
+class Rejection(BaseModel):
+    """A fetched page that did not become an article, and why."""
+
+    source_id: str
+    url: str
+    reason: str
+    detail: str = ""
+
+
+class EventMention(BaseModel):
+    """An event type an article reports, with the sentences that show it."""
+
+    type: str
+    score: float
+    evidence: list[str] = Field(default_factory=list)
+    layers: list[str] = Field(default_factory=list, description="which classifiers spoke")
+
+
+class EnrichedArticle(Article):
+    events: list[EventMention] = Field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [event.type for event in self.events]

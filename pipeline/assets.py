@@ -1,0 +1,111 @@
+"""The pipeline's assets, one per stage, each partitioned by source and crawl day.
+
+No `from __future__ import annotations` here: Dagster reads the parameter and return
+annotations at definition time (context type, IO manager types)."""
+
+
+from collections import Counter
+
+from dagster import AssetExecutionContext, MaterializeResult, Output, asset
+from pydantic import BaseModel, Field
+
+from enrich.articles import build_article, merge_refetch
+from enrich.schema import Article, EnrichedArticle, Rejection
+from pipeline.partitions import SOURCE_DAY, SourceDay
+from pipeline.resources import (
+    CrawlerResource,
+    ModelsResource,
+    RawStoreResource,
+    SearchBackendResource,
+    SourcesResource,
+)
+
+
+class ArticleBatch(BaseModel):
+    """What one partition's raw pages became: articles, and the pages rejected with why."""
+
+    articles: list[Article] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+
+
+@asset(partitions_def=SOURCE_DAY, kinds={"scrapy"}, group_name="ingest")
+def raw_pages(
+    context: AssetExecutionContext,
+    crawler: CrawlerResource,
+    sources: SourcesResource,
+    raw_store: RawStoreResource,
+) -> MaterializeResult:
+    """Every response and failure of one crawl of a source, kept losslessly in the raw store."""
+    partition = SourceDay.of(context)
+    return crawler.crawl(context, sources.get(partition.source_id), partition.day, raw_store.store)
+
+
+@asset(partitions_def=SOURCE_DAY, deps=[raw_pages], kinds={"python"}, group_name="ingest")
+def articles(context: AssetExecutionContext, raw_store: RawStoreResource) -> Output[ArticleBatch]:
+    """Articles extracted from the partition's stored article pages (re-runnable offline)."""
+    partition = SourceDay.of(context)
+    latest: dict[str, Article] = {}
+    rejections: list[Rejection] = []
+    pages = 0
+    for page in raw_store.store.pages(partition.source_id, partition.day):
+        if page.kind != "article" or not page.ok:
+            continue
+        pages += 1
+        result = build_article(
+            source_id=page.source_id,
+            url=page.url,
+            body=page.body,
+            fetched_at=page.fetched_at,
+            content_type=page.header("content-type"),
+        )
+        if isinstance(result, Rejection):
+            rejections.append(result)
+        else:
+            previous = latest.get(result.id)
+            latest[result.id] = merge_refetch(previous, result) if previous else result
+    batch = ArticleBatch(articles=list(latest.values()), rejections=rejections)
+    return Output(
+        batch,
+        metadata={
+            "article_pages": pages,
+            "extracted": len(batch.articles),
+            "rejected": len(rejections),
+            "rejected_by_reason": dict(Counter(r.reason for r in rejections)),
+            "by_language": dict(Counter(a.lang for a in batch.articles)),
+        },
+    )
+
+
+@asset(partitions_def=SOURCE_DAY, kinds={"python"}, group_name="enrich")
+def enriched_articles(articles: ArticleBatch, models: ModelsResource) -> Output[list[EnrichedArticle]]:
+    """Articles with the business events they report and the evidence for each."""
+    classifier = models.rule_classifier()
+    enriched = [
+        EnrichedArticle(**article.model_dump(), events=classifier.classify(article.title, article.text))
+        for article in articles.articles
+    ]
+    return Output(
+        enriched,
+        metadata={
+            "articles": len(enriched),
+            "with_events": sum(1 for article in enriched if article.events),
+            "by_event_type": dict(Counter(label for article in enriched for label in article.labels)),
+        },
+    )
+
+
+@asset(partitions_def=SOURCE_DAY, kinds={"sqlite"}, group_name="search")
+def search_index(enriched_articles: list[EnrichedArticle], search: SearchBackendResource) -> MaterializeResult:
+    """The partition's articles upserted into the search backend, by id."""
+    with search.open() as backend:
+        stats = backend.upsert(enriched_articles)
+        total = backend.count()
+    return MaterializeResult(
+        metadata={
+            "indexed": stats.written,
+            "inserted": stats.inserted,
+            "updated": stats.updated,
+            "unchanged": stats.unchanged,
+            "index_total": total,
+        }
+    )

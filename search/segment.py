@@ -1,0 +1,65 @@
+"""Word segmentation for Chinese, shared by every index so they match the same words.
+
+Han runs are cut with jieba in search mode (a long word also yields its dictionary
+sub-words: 北京协和医院 gives 北京, 协和, 医院 and the whole), so a two-character query such
+as 合作 or 并购 finds the word inside longer compounds. Other text is left to the index's
+own tokenizer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+import jieba
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PHRASE = re.compile(r'"([^"]*)"')
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def han_words(run: str) -> list[str]:
+    return [word for word in _tokenizer().cut_for_search(run, HMM=True) if word.strip()]
+
+
+def segment(text: str) -> str:
+    """``text`` with every Han run replaced by its space-separated jieba words."""
+    return _HAN_RUN.sub(lambda match: f" {' '.join(han_words(match.group()))} ", text)
+
+
+def query_terms(text: str) -> list[list[str]]:
+    """The user's query as a list of terms, each a list of words that must appear in order.
+
+    Double-quoted parts are phrases; other words stand alone. Han runs outside quotes are
+    segmented and each of their words becomes a term of its own.
+    """
+    terms: list[list[str]] = []
+    position = 0
+    for match in _PHRASE.finditer(text):
+        terms.extend(_loose_terms(text[position : match.start()]))
+        phrase = segment(match.group(1)).split()
+        if phrase:
+            terms.append(phrase)
+        position = match.end()
+    terms.extend(_loose_terms(text[position:]))
+    unique: list[list[str]] = []
+    for term in terms:
+        if term not in unique:
+            unique.append(term)
+    return unique
+
+
+def _loose_terms(text: str) -> list[list[str]]:
+    return [[word] for word in segment(text.replace('"', " ")).split() if _has_word_char(word)]
+
+
+def _has_word_char(word: str) -> bool:
+    return any(ch.isalnum() for ch in word)

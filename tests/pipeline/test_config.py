@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, load_settings, load_sources
+from tests.support import medradar
+
+
+def test_defaults_without_a_file(tmp_path):
+    settings = load_settings()
+    assert settings.data_dir == tmp_path / "xdg" / "medradar"
+    assert settings.search.backend == "sqlite"
+    assert settings.index_path == settings.data_dir / "index.sqlite"
+    assert "MedRadar/" in settings.crawl.resolved_user_agent and "https://" in settings.crawl.resolved_user_agent
+
+
+def test_file_values_relative_paths_and_environment_overrides(tmp_path, monkeypatch):
+    config_dir = tmp_path / "conf"
+    config_dir.mkdir()
+    config = config_dir / "medradar.yaml"
+    config.write_text("data_dir: ../data\ncrawl:\n  page_budget: 3\n  timeout: 5\n")
+    settings = load_settings(config)
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.sources_file == config_dir / "sources.yaml"
+    assert settings.crawl.page_budget == 3
+    monkeypatch.setenv("MEDRADAR_CRAWL__PAGE_BUDGET", "7")
+    monkeypatch.setenv("MEDRADAR_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.crawl.page_budget == 7 and settings.crawl.timeout == 5
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "reason"),
+    [
+        ("search:\n  backend: mysql\n", "search.backend", "Input should be 'sqlite'"),
+        ("crawl:\n  page_budget: -1\n", "crawl.page_budget", "greater than or equal to 1"),
+        ("crawl:\n  speed: fast\n", "crawl.speed", "unknown key"),
+        ("crawl: [1, 2\n", "", "invalid YAML"),
+        ("- just\n- a list\n", "", "expected a mapping"),
+    ],
+)
+def test_invalid_configuration_names_file_key_and_reason(tmp_path, content, key, reason):
+    config = tmp_path / "bad.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert message.startswith(f"{config}: ")
+    assert key in message and reason in message
+
+
+def test_the_cli_reports_a_bad_config_in_one_message_with_exit_code_2(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("search:\n  backend: mysql\n")
+    done = medradar("--config", str(config), "search", "x")
+    assert done.returncode == 2
+    assert f"{config}: search.backend:" in done.stderr
+    assert "Traceback" not in done.stderr
+    missing = medradar("--config", str(tmp_path / "nope.yaml"), "search", "x")
+    assert missing.returncode == 2 and "nope.yaml: no such file" in missing.stderr
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_sources_registry_problems_are_all_named(tmp_path):
+    path = write(
+        tmp_path / "sources.yaml",
+        """sources:
+  - {id: a, name: A, language: en, homepage: "https://a.example/", feeds: ["https://a.example/feed"]}
+  - {id: a, name: A2, language: en, homepage: "https://a2.example/", feeds: ["https://a2.example/feed"]}
+  - {id: Bad Id, name: B, language: fr, homepage: "not a url", feeds: []}
+  - {id: c, name: C, language: zh, homepage: "https://c.example/", colour: red, feeds: ["https://c.example/rss"]}
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_sources(path)
+    problems = dict(caught.value.problems)
+    assert "duplicate id 'a'" in problems["sources[1].id"]
+    assert "sources[2].id" in problems and "sources[2].language" in problems
+    assert "sources[2].homepage" in problems
+    assert problems["sources[3].colour"] == "unknown key"
+
+
+def test_a_source_needs_somewhere_to_start(tmp_path):
+    path = write(tmp_path / "s.yaml", "sources:\n  - {id: a, name: A, language: en, homepage: 'https://a.example/'}\n")
+    with pytest.raises(ConfigError, match="at least one of feeds, sitemaps or listings"):
+        load_sources(path)
+
+
+def test_the_shipped_registry_is_valid():
+    from tests.support import REPO_ROOT
+
+    sources = load_sources(REPO_ROOT / "sources.yaml")
+    assert {s.language for s in sources} == {"en", "zh"}

@@ -1,0 +1,32 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey
+
+from pipeline.config import load_settings
+from pipeline.definitions import build_definitions
+from tests.support import REPO_ROOT
+
+
+def test_dagster_definitions_validate(tmp_path):
+    dagster = Path(sys.executable).with_name("dagster")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "pipeline.definitions"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "All code locations passed validation" in done.stdout + done.stderr
+
+
+def test_one_asset_per_stage_in_dependency_order():
+    defs = build_definitions(load_settings())
+    graph = defs.resolve_asset_graph()
+    keys = ["raw_pages", "articles", "enriched_articles", "search_index"]
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == set(keys)
+    for upstream, downstream in zip(keys, keys[1:]):
+        assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
+    assert set(defs.resources) >= {"raw_store", "search", "models", "crawler", "sources", "io_manager"}
