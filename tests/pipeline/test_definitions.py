@@ -30,3 +30,47 @@ def test_one_asset_per_stage_in_dependency_order():
     for upstream, downstream in zip(keys, keys[1:]):
         assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
     assert set(defs.resources) >= {"raw_store", "search", "models", "crawler", "sources", "io_manager"}
+
+
+def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
+    """What `dagster dev -m pipeline.definitions` shows: its webserver, asked over GraphQL."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster-webserver")), "-m", "pipeline.definitions",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "home")},
+    )
+    query = {"query": "{ assetNodes { assetKey { path } dependencyKeys { path } } }"}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=json.dumps(query).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                nodes = json.load(urllib.request.urlopen(request, timeout=10))["data"]["assetNodes"]
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "webserver did not start"
+                time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    graph = {node["assetKey"]["path"][0]: {d["path"][0] for d in node["dependencyKeys"]} for node in nodes}
+    assert graph == {
+        "raw_pages": set(),
+        "articles": {"raw_pages"},
+        "enriched_articles": {"articles"},
+        "search_index": {"enriched_articles"},
+    }
