@@ -182,9 +182,7 @@ def classify(
     Each output line is the input line plus "labels" (event types, empty for none) and
     "evidence" (event type → triggering sentences). A bad line is reported and skipped."""
     settings: Settings = ctx.obj.settings
-    classifier = ModelsResource(
-        event_types_file=str(settings.classify.event_types_file) if settings.classify.event_types_file else None
-    ).rule_classifier()
+    classifier = ModelsResource.from_settings(settings).rule_classifier()
     failures = 0
     with _open_in(infile) as lines, _open_out(output) as sink:
         for number, line in enumerate(lines, 1):

@@ -30,7 +30,6 @@ ingest_job = define_asset_job(
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    crawl = settings.crawl
     return Definitions(
         assets=ASSETS,
         jobs=[ingest_job],
@@ -38,21 +37,9 @@ def build_definitions(settings: Settings) -> Definitions:
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),
             "raw_store": RawStoreResource(root=str(settings.raw_dir)),
-            "crawler": CrawlerResource(
-                user_agent=crawl.resolved_user_agent,
-                obey_robots=crawl.obey_robots,
-                concurrency_per_domain=crawl.concurrency_per_domain,
-                autothrottle=crawl.autothrottle,
-                page_budget=crawl.page_budget,
-                timeout=crawl.timeout,
-                logs_dir=str(settings.logs_dir),
-            ),
+            "crawler": CrawlerResource.from_settings(settings),
             "search": SearchBackendResource.from_settings(settings),
-            "models": ModelsResource(
-                event_types_file=str(settings.classify.event_types_file)
-                if settings.classify.event_types_file
-                else None
-            ),
+            "models": ModelsResource.from_settings(settings),
         },
     )
 

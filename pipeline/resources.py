@@ -53,6 +53,19 @@ class CrawlerResource(ConfigurableResource):
     timeout: float = 30.0
     logs_dir: str
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CrawlerResource:
+        crawl = settings.crawl
+        return cls(
+            user_agent=crawl.resolved_user_agent,
+            obey_robots=crawl.obey_robots,
+            concurrency_per_domain=crawl.concurrency_per_domain,
+            autothrottle=crawl.autothrottle,
+            page_budget=crawl.page_budget,
+            timeout=crawl.timeout,
+            logs_dir=str(settings.logs_dir),
+        )
+
     def crawl(
         self, context: AssetExecutionContext, source: Source, day: date, raw_store: RawStore
     ) -> MaterializeResult:
@@ -97,6 +110,11 @@ class ModelsResource(ConfigurableResource):
     """The classifiers, loaded once per process."""
 
     event_types_file: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelsResource:
+        path = settings.classify.event_types_file
+        return cls(event_types_file=str(path) if path else None)
 
     def rule_classifier(self) -> RuleClassifier:
         return _rule_classifier(self.event_types_file)
