@@ -95,17 +95,28 @@ def enriched_articles(articles: ArticleBatch, models: ModelsResource) -> Output[
 
 
 @asset(partitions_def=SOURCE_DAY, kinds={"sqlite"}, group_name="search")
-def search_index(enriched_articles: list[EnrichedArticle], search: SearchBackendResource) -> MaterializeResult:
-    """The partition's articles upserted into the search backend, by id."""
+def search_index(
+    context: AssetExecutionContext, enriched_articles: list[EnrichedArticle], search: SearchBackendResource
+) -> MaterializeResult:
+    """The partition's articles upserted into the search backend, by id. A cluster that cannot
+    be reached gets them on the next run, from the local spool."""
     with search.open() as backend:
         stats = backend.upsert(enriched_articles)
-        total = backend.count()
-    return MaterializeResult(
-        metadata={
-            "indexed": stats.written,
-            "inserted": stats.inserted,
-            "updated": stats.updated,
-            "unchanged": stats.unchanged,
-            "index_total": total,
-        }
-    )
+        total = backend.count() if stats.unavailable is None else None
+    for error in stats.errors:
+        context.log.warning(f"article {error.id} not indexed: {error.reason}")
+    if stats.unavailable:
+        context.log.warning(f"{stats.spooled} article(s) spooled for the next run: {stats.unavailable}")
+    metadata = {
+        "backend": search.backend,
+        "indexed": stats.written,
+        "inserted": stats.inserted,
+        "updated": stats.updated,
+        "unchanged": stats.unchanged,
+        "failed": stats.failed,
+        "spooled": stats.spooled,
+        "replayed": stats.replayed,
+    }
+    if total is not None:
+        metadata["index_total"] = total
+    return MaterializeResult(metadata=metadata)

@@ -26,7 +26,9 @@ from pipeline import console
 from pipeline.config import CONFIG_ENV, ConfigError, Settings, load_settings, load_sources
 from pipeline.instance import dagster_home, open_instance
 from pipeline.resources import ModelsResource, SearchBackendResource
-from search.query import SearchQuery
+from search.backend import BackendName
+from search.engines import ClusterError, ClusterUnavailable
+from search.query import Interval, SearchQuery, SortOrder
 
 app = typer.Typer(
     name="medradar",
@@ -45,12 +47,17 @@ class Failed(Exception):
 @dataclass
 class State:
     config: Path | None
+    backend: str | None = None
     _settings: Settings | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config)
+            settings = load_settings(self.config)
+            if self.backend:
+                search = settings.search.model_copy(update={"backend": self.backend})
+                settings = settings.model_copy(update={"search": search})
+            self._settings = settings
         return self._settings
 
 
@@ -61,12 +68,19 @@ def root(
         Path | None,
         typer.Option("--config", "-c", help=f"medradar.yaml to use (default: ${CONFIG_ENV}, then ./medradar.yaml)"),
     ] = None,
+    backend: Annotated[
+        BackendName | None,
+        typer.Option(
+            "--backend",
+            help="search backend, overriding search.backend (cluster: the engine at search.urls, detected)",
+        ),
+    ] = None,
 ) -> None:
     """Crawl, extract, classify and search medtech news.
 
     Example: medradar demo && medradar search 合作
     """
-    ctx.obj = State(config)
+    ctx.obj = State(config, backend)
 
 
 @app.command(epilog="Example: medradar run --source medtech-dive")
@@ -138,16 +152,21 @@ def search(
     since: Annotated[str | None, typer.Option(help="published on or after, YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="published before, YYYY-MM-DD")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="results to show")] = 10,
+    sort: Annotated[SortOrder, typer.Option(help="result order")] = "relevance",
+    after: Annotated[str | None, typer.Option(help="the next page: the cursor printed after the last one")] = None,
+    facet: Annotated[list[str], typer.Option("--facet", "-f", help="types, langs or sources: count results per value (repeatable)")] = [],  # noqa: B006
+    histogram: Annotated[Interval | None, typer.Option(help="count results per period")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
 ) -> None:
     """Search the index."""
     try:
         search_query = SearchQuery(
-            text=query, types=type_, langs=lang, sources=source, since=since, until=until, limit=limit
-        )
+            text=query, types=type_, langs=lang, sources=source, since=since, until=until, limit=limit,
+            sort=sort, after=after, facets=facet, histogram=histogram,
+        )  # fmt: skip
     except ValidationError as invalid:
         problem = invalid.errors()[0]
-        option = {"types": "--type", "langs": "--lang", "text": "QUERY"}.get(
+        option = {"types": "--type", "langs": "--lang", "text": "QUERY", "facets": "--facet"}.get(
             str(problem["loc"][0]), f"--{problem['loc'][0]}"
         )
         raise typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option) from None
@@ -155,11 +174,16 @@ def search(
     if settings.search.backend == "sqlite" and not settings.index_path.exists():
         raise Failed(f"no index at {settings.index_path} yet: run `medradar demo` or `medradar run` first")
     with SearchBackendResource.from_settings(settings).open() as backend:
-        result = backend.search(search_query)
+        try:
+            result = backend.search(search_query)
+        except ValueError as bad_cursor:  # a cursor of another query
+            raise typer.BadParameter(str(bad_cursor), param_hint="--after") from None
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         console.print_hits(result)
+        if result.next_after:
+            console.out.print(Text(f"more: add --after {result.next_after}", style="dim"))
 
 
 class ClassifyInput(BaseModel):
@@ -247,6 +271,55 @@ def ui(
     raise typer.Exit(subprocess.call([*command, "-h", "127.0.0.1", "-p", str(port)], env=env))
 
 
+index_app = typer.Typer(
+    help="Look after the search index: status, rebuild, replay of spooled articles.",
+    epilog="Example: medradar index status",
+    no_args_is_help=True,
+)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("status", epilog="Example: medradar --backend opensearch index status")
+def index_status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """Where the index is, what it holds, what its engine can do, and what waits in the spool."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        status = backend.describe()
+    if as_json:
+        sys.stdout.write(json.dumps(status, indent=2) + "\n")
+        return
+    for key, value in status.items():
+        console.out.print(console.plain(f"{key}: {value}"))
+
+
+@index_app.command("rebuild", epilog="Example: medradar --backend elasticsearch index rebuild")
+def index_rebuild(ctx: typer.Context) -> None:
+    """Re-index every stored article with the current mappings and segmentation. On a cluster:
+    into new index versions, then the aliases swap at once; searches never see an empty index.
+    Articles written meanwhile are spooled and replayed by the next run."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        with console.out.status("rebuilding the index…") as status:
+            report = backend.rebuild(progress=lambda message: status.update(f"rebuilding the index… {message}"))
+    for alias, (old, new) in report.swapped.items():
+        console.out.print(console.plain(f"{alias}: {old} → {new}"))
+    console.out.print(Text(f"{report.documents} article(s) re-indexed", style="bold"))
+
+
+@index_app.command("replay", epilog="Example: medradar --backend opensearch index replay")
+def index_replay(ctx: typer.Context) -> None:
+    """Index the articles spooled while the cluster was unreachable (every run also does)."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        stats = backend.upsert([])
+    if stats.unavailable:
+        raise Failed(f"still unreachable, {stats.spooled} article(s) stay spooled: {stats.unavailable}")
+    console.out.print(
+        Text(f"replayed {stats.replayed} article(s): {stats.inserted} new, {stats.updated} updated,"
+             f" {stats.unchanged} unchanged, {stats.failed} refused")
+    )
+
+
 def _print_report(report: Any) -> None:
     console.out.print(console.report_line(report))
 
@@ -309,6 +382,9 @@ def main() -> None:
     except ConfigError as problem:
         console.error(str(problem))
         sys.exit(2)
+    except (ClusterUnavailable, ClusterError) as problem:
+        console.error(f"search cluster: {problem}")
+        sys.exit(1)
     except Failed as problem:
         console.error(str(problem))
         sys.exit(1)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from spiders.sources import Source
 
@@ -63,8 +63,44 @@ class CrawlSettings(BaseModel):
 class SearchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: Literal["sqlite", "elasticsearch", "opensearch", "cluster"] = Field(
+        default="sqlite", description="sqlite (embedded), elasticsearch, opensearch, or cluster (engine detected)"
+    )
     sqlite_path: Path | None = Field(default=None, description="default: <data_dir>/index.sqlite")
+    # The search cluster (backend elasticsearch, opensearch or cluster).
+    urls: Annotated[list[str], NoDecode] = Field(
+        default=["http://127.0.0.1:9200"], description="node URLs; in the environment, comma-separated"
+    )
+    index_prefix: str = Field(
+        default="medradar", pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="indexes are <prefix>-articles, ..."
+    )
+    username: str | None = None
+    password: SecretStr | None = Field(default=None, description="environment only: MEDRADAR_SEARCH__PASSWORD")
+    api_key: SecretStr | None = Field(default=None, description="environment only: MEDRADAR_SEARCH__API_KEY")
+    ca_certs: Path | None = Field(default=None, description="CA bundle for https URLs")
+    verify_certs: bool = True
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
+    retries: int = Field(default=3, ge=0, description="retries per request, with backoff for bulk writes")
+    shards: int = Field(default=1, ge=1)
+    replicas: int | None = Field(default=None, ge=0, description="default: 1 when the cluster has 2+ nodes")
+    spool_dir: Path | None = Field(
+        default=None, description="articles kept while the cluster is unreachable; default <data_dir>/spool/<prefix>"
+    )
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [url.strip() for url in value.split(",") if url.strip()]
+        return value
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        bad = [url for url in urls if not url.startswith(("http://", "https://"))]
+        if bad or not urls:
+            raise ValueError(f"expected http:// or https:// URLs, got {', '.join(bad) or 'none'}")
+        return [url.rstrip("/") for url in urls]
 
 
 class ClassifySettings(BaseModel):
@@ -109,6 +145,10 @@ class Settings(BaseSettings):
         return self.search.sqlite_path or self.data_dir / "index.sqlite"
 
     @property
+    def spool_dir(self) -> Path:
+        return self.search.spool_dir or self.data_dir / "spool" / self.search.index_prefix
+
+    @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
 
@@ -126,7 +166,16 @@ class Settings(BaseSettings):
 
 
 # Keys whose relative values are relative to the configuration file's directory.
-_PATH_KEYS = (("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("classify", "event_types_file"))
+_PATH_KEYS = (
+    ("data_dir",),
+    ("sources_file",),
+    ("search", "sqlite_path"),
+    ("search", "ca_certs"),
+    ("search", "spool_dir"),
+    ("classify", "event_types_file"),
+)
+# Secrets are read from the environment only, never from a file that may be shared or committed.
+_SECRET_KEYS = (("search", "api_key"), ("search", "password"))
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:
@@ -148,6 +197,12 @@ def load_settings(path: Path | str | None = None) -> Settings:
         base_dir = config_path.resolve().parent
     for key_path in _PATH_KEYS:
         _resolve_path(data, key_path, base_dir)
+    secrets = [keys for keys in _SECRET_KEYS if isinstance(data.get(keys[0]), dict) and keys[1] in data[keys[0]]]
+    if secrets and config_path is not None:
+        raise ConfigError(
+            config_path,
+            [(".".join(keys), f"secrets are not read from files: set MEDRADAR_{'__'.join(keys).upper()}") for keys in secrets],
+        )
     if "sources_file" not in data and "MEDRADAR_SOURCES_FILE" not in os.environ:
         data["sources_file"] = str(base_dir / "sources.yaml")
     try:

@@ -27,6 +27,18 @@ def plain(text: object, style: str = "") -> Text:
     return Text(safe(text), style=style)
 
 
+def marked(text: str, spans: list[tuple[int, int]], style: str = "yellow") -> Text:
+    """Plain text with the given [start, end) spans styled (each piece sanitised on its own)."""
+    result = Text()
+    position = 0
+    for start, end in spans:
+        result.append(safe(text[position:start]))
+        result.append(safe(text[start:end]), style=style)
+        position = end
+    result.append(safe(text[position:]))
+    return result
+
+
 def error(message: str) -> None:
     err.print(plain(f"error: {message}", "red"))
 
@@ -49,6 +61,9 @@ def report_line(report: PartitionReport) -> Text:
         indexed = report.count("search_index", "indexed")
         unchanged = report.count("search_index", "unchanged")
         line.append(f" → indexed {indexed} ({unchanged} unchanged)")
+        for key in ("failed", "spooled", "replayed"):
+            if report.count("search_index", key):
+                line.append(f", {key} {report.count('search_index', key)}", style="yellow" if key != "replayed" else "")
     if not report.success:
         line.append(f"  FAILED: {safe(report.error)}", style="red")
     return line
@@ -68,13 +83,19 @@ def print_totals(reports: list[PartitionReport]) -> None:
 
 def print_hits(result: SearchResult) -> None:
     out.print(Text(f"{result.total} result{'s' if result.total != 1 else ''}", style="bold"))
+    for facet, counts in result.facets.items():
+        out.print(plain(f"{facet}: " + " · ".join(f"{count.value} {count.count}" for count in counts), "dim"))
+    if result.histogram:
+        peak = max(bucket.count for bucket in result.histogram)
+        for bucket in result.histogram:
+            bar = "█" * max(1, round(30 * bucket.count / peak))
+            out.print(Text(f"  {bucket.start}  {bar} {bucket.count}", style="dim"))
     for rank, hit in enumerate(result.hits, 1):
         title = plain(f"{rank}. {hit.title}", "bold")
         title.highlight_words(result.terms, style="yellow", case_sensitive=False)
         when = hit.published_at.date().isoformat() if hit.published_at else "undated"
         labels = ", ".join(hit.labels) or "no event"
-        snippet = plain(hit.snippet)
-        snippet.highlight_words(result.terms, style="yellow", case_sensitive=False)
+        snippet = marked(hit.snippet, hit.highlights)
         out.print(title)
         out.print(plain(f"   {hit.source_id} · {hit.lang} · {when} · {labels}", "dim"))
         out.print(plain(f"   {hit.url}", "blue"))

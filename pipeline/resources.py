@@ -7,11 +7,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResult, PipesSubprocessClient
+from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, MaterializeResult, PipesSubprocessClient
 
 from enrich.events import RuleClassifier, load_event_types
 from pipeline.config import Settings, load_sources
-from search.backend import SearchBackend, open_backend
+from search.backend import ClusterOptions, SearchBackend, open_backend
 from spiders.job import CrawlJob
 from spiders.rawstore import RawStore
 from spiders.sources import Source
@@ -92,18 +92,63 @@ class CrawlerResource(ConfigurableResource):
 
 
 class SearchBackendResource(ConfigurableResource):
-    """The search index: the embedded SQLite index by default."""
+    """The search index: the embedded SQLite index by default, or an Elasticsearch/OpenSearch
+    cluster. Secrets stay in the environment (Dagster shows the variable's name, not its value)."""
 
     backend: str = "sqlite"
     sqlite_path: str
+    urls: list[str] = []
+    index_prefix: str = "medradar"
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    ca_certs: str | None = None
+    verify_certs: bool = True
+    timeout: float = 30.0
+    retries: int = 3
+    shards: int = 1
+    replicas: int | None = None
+    spool_dir: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchBackendResource:
-        return cls(backend=settings.search.backend, sqlite_path=str(settings.index_path))
+        search = settings.search
+        return cls(
+            backend=search.backend,
+            sqlite_path=str(settings.index_path),
+            urls=search.urls,
+            index_prefix=search.index_prefix,
+            username=search.username,
+            password=EnvVar("MEDRADAR_SEARCH__PASSWORD") if search.password else None,
+            api_key=EnvVar("MEDRADAR_SEARCH__API_KEY") if search.api_key else None,
+            ca_certs=str(search.ca_certs) if search.ca_certs else None,
+            verify_certs=search.verify_certs,
+            timeout=search.timeout,
+            retries=search.retries,
+            shards=search.shards,
+            replicas=search.replicas,
+            spool_dir=str(settings.spool_dir),
+        )
 
     def open(self) -> SearchBackend:
         """The backend, to be used as a context manager (closed on exit)."""
-        return open_backend(self.backend, sqlite_path=Path(self.sqlite_path))
+        cluster = None
+        if self.backend != "sqlite":
+            cluster = ClusterOptions(
+                urls=tuple(self.urls),
+                spool_dir=Path(self.spool_dir),
+                index_prefix=self.index_prefix,
+                username=self.username,
+                password=self.password,
+                api_key=self.api_key,
+                ca_certs=Path(self.ca_certs) if self.ca_certs else None,
+                verify_certs=self.verify_certs,
+                timeout=self.timeout,
+                retries=self.retries,
+                shards=self.shards,
+                replicas=self.replicas,
+            )
+        return open_backend(self.backend, sqlite_path=Path(self.sqlite_path), cluster=cluster)
 
 
 class ModelsResource(ConfigurableResource):

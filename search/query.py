@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enrich.events import load_event_types
 from enrich.schema import Language
+
+SortOrder = Literal["relevance", "date"]
+Facet = Literal["types", "langs", "sources"]
+Interval = Literal["day", "week", "month", "year"]
 
 
 @lru_cache(maxsize=1)
@@ -19,13 +28,20 @@ def known_event_types() -> frozenset[str]:
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(default="", description="free text; double quotes make a phrase")
+    text: str = Field(default="", max_length=1000, description="free text; double quotes make a phrase")
     types: list[str] = Field(default_factory=list, description="event types, any of")
     langs: list[Language] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     since: datetime | None = Field(default=None, description="published at or after (UTC)")
     until: datetime | None = Field(default=None, description="published before (UTC)")
-    limit: int = Field(default=20, ge=1, le=1000)
+    limit: int = Field(default=20, ge=1, le=1000, description="hits per page")
+    sort: SortOrder = Field(
+        default="relevance", description="relevance (newest first among equals; newest first without text) or date"
+    )
+    after: str | None = Field(default=None, description="the previous page's next_after: the page after it")
+    facets: list[Facet] = Field(default_factory=list, description="count matches per event type, language, source")
+    facet_size: int = Field(default=10, ge=1, le=100, description="values per facet, most frequent first")
+    histogram: Interval | None = Field(default=None, description="count matches per day, week, month or year")
 
     @field_validator("types")
     @classmethod
@@ -37,6 +53,13 @@ class SearchQuery(BaseModel):
                 f"known: {', '.join(sorted(known_event_types()))}"
             )
         return types
+
+    @field_validator("after")
+    @classmethod
+    def _readable_cursor(cls, after: str | None) -> str | None:
+        if after is not None:
+            _decode(after)
+        return after
 
     @field_validator("since", "until", mode="before")
     @classmethod
@@ -55,6 +78,35 @@ class SearchQuery(BaseModel):
         return value
 
 
+    def fingerprint(self) -> str:
+        """What identifies this query's result list (not the page): a cursor belongs to it."""
+        selection = self.model_dump(mode="json", include={"text", "types", "langs", "sources", "since", "until", "sort"})
+        return hashlib.sha256(json.dumps(selection, sort_keys=True).encode()).hexdigest()[:16]
+
+    def cursor_values(self) -> list | None:
+        """The sort values to continue after, from ``after``; ValueError if it is another query's."""
+        if self.after is None:
+            return None
+        fingerprint, values = _decode(self.after)
+        if fingerprint != self.fingerprint():
+            raise ValueError("this paging cursor belongs to another query (text, filters or sort changed)")
+        return values
+
+    def next_cursor(self, values: list) -> str:
+        payload = json.dumps([self.fingerprint(), values], separators=(",", ":"))
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> tuple[str, list]:
+    try:
+        fingerprint, values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, TypeError):
+        raise ValueError("not a paging cursor from a search result's next_after") from None
+    if not isinstance(fingerprint, str) or not isinstance(values, list):
+        raise ValueError("not a paging cursor from a search result's next_after")
+    return fingerprint, values
+
+
 class SearchHit(BaseModel):
     id: str
     title: str
@@ -63,11 +115,27 @@ class SearchHit(BaseModel):
     lang: str
     published_at: datetime | None
     labels: list[str]
-    snippet: str
+    snippet: str = Field(description="plain text from the article body, around the first match")
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list, description="[start, end) character spans of matches in snippet"
+    )
     score: float | None = Field(default=None, description="relevance; backend-specific scale")
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class HistogramBucket(BaseModel):
+    start: date = Field(description="first day of the day, ISO week (Monday), month or year, UTC")
+    count: int
 
 
 class SearchResult(BaseModel):
     total: int
     hits: list[SearchHit]
     terms: list[str] = Field(default_factory=list, description="query terms, for highlighting")
+    facets: dict[str, list[FacetCount]] = Field(default_factory=dict, description="facet → counts, most first")
+    histogram: list[HistogramBucket] = Field(default_factory=list, description="non-empty buckets, oldest first")
+    next_after: str | None = Field(default=None, description="pass as `after` for the next page; None: last page")

@@ -16,6 +16,8 @@ import jieba
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PHRASE = re.compile(r'"([^"]*)"')
+# A token as SQLite's unicode61 tokenizer cuts one: a run of letters and digits.
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +35,22 @@ def han_words(run: str) -> list[str]:
 def segment(text: str) -> str:
     """``text`` with every Han run replaced by its space-separated jieba words."""
     return _HAN_RUN.sub(lambda match: f" {' '.join(han_words(match.group()))} ", text)
+
+
+def has_han(text: str) -> bool:
+    return _HAN_RUN.search(text) is not None
+
+
+def tokens(words: list[str]) -> list[str]:
+    """Lower-cased index tokens of already segmented words, cut as the embedded index cuts them.
+
+    A cluster's segmented-Chinese field holds these, space-separated, under a whitespace
+    analyzer: the same tokens, in the same positions, as the embedded FTS5 index."""
+    return [token.lower() for word in words for token in _TOKEN.findall(word)]
+
+
+def index_tokens(text: str) -> list[str]:
+    return tokens(segment(text).split())
 
 
 def query_terms(text: str) -> list[list[str]]:

@@ -1,23 +1,26 @@
 """The embedded index: SQLite with FTS5, Chinese segmented by jieba before indexing.
 
 One row per article in ``articles`` (the whole record as JSON plus the columns filters need),
-its event types in ``article_events``, and the searchable text in the FTS5 table
-``articles_fts`` whose rowid is the article's rowid.
+its event types in ``article_events``, the searchable text in the FTS5 table
+``articles_fts`` whose rowid is the article's rowid, and saved searches in ``watches``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 import sqlite3
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from enrich.schema import EnrichedArticle
-from search.backend import UpsertStats
-from search.query import SearchHit, SearchQuery, SearchResult
+from search.backend import Progress, RebuildReport, UpsertStats
+from search.documents import TEXT_FIELDS, snippet, snippet_width, sort_date, utc_key
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
 from search.segment import query_terms, segment
+from search.watches import Watch, WatchMatch, match_by_search
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -41,15 +44,28 @@ CREATE INDEX IF NOT EXISTS article_events_type ON article_events(type);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     title, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS watches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
 
-# bm25 column weights: a match in the headline counts five times one in the body.
-TITLE_WEIGHT, BODY_WEIGHT = 5.0, 1.0
-# Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
-SNIPPET_CHARS = 220
+# bm25 column weights (title, body), as the clusters weigh their fields.
+BM25_WEIGHTS = ", ".join(f"{weight:g}" for weight in TEXT_FIELDS.values())
+FACET_COLUMNS = {"types": "article_events.type", "langs": "articles.lang", "sources": "articles.source_id"}
+# SQLite date expressions for the first day of a histogram bucket (weeks start on Monday).
+BUCKETS = {
+    "day": "date(m.sort_date)",
+    "week": "date(m.sort_date, '-6 days', 'weekday 1')",
+    "month": "strftime('%Y-%m-01', m.sort_date)",
+    "year": "strftime('%Y-01-01', m.sort_date)",
+}
 
 
 class SqliteBackend:
+    name = "sqlite"
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +73,15 @@ class SqliteBackend:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._upgrade_sort_dates()
+
+    def _upgrade_sort_dates(self) -> None:
+        """Indexes written before sort dates were fixed-width UTC keys get them rewritten once."""
+        if self._db.execute("SELECT 1 FROM articles WHERE sort_date NOT LIKE '%Z' LIMIT 1").fetchone():
+            with self._db:
+                for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
+                    key = utc_key(sort_date(EnrichedArticle.model_validate_json(doc)))
+                    self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
 
     # -- writing -----------------------------------------------------------------------
 
@@ -73,7 +98,7 @@ class SqliteBackend:
                 if row and row[1] == doc_hash:
                     stats.unchanged += 1
                     continue
-                values = (article.source_id, article.lang, _sort_date(article), doc, doc_hash, now)
+                values = (article.source_id, article.lang, utc_key(sort_date(article)), doc, doc_hash, now)
                 if row:
                     rowid = row[0]
                     self._db.execute(
@@ -91,15 +116,18 @@ class SqliteBackend:
                         (article.id, *values),
                     ).lastrowid
                     stats.inserted += 1
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO article_events (article_rowid, type) VALUES (?, ?)",
-                    [(rowid, label) for label in article.labels],
-                )
-                self._db.execute(
-                    "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                    (rowid, segment(article.title), segment(article.text)),
-                )
+                self._index_text(rowid, article)
         return stats
+
+    def _index_text(self, rowid: int, article: EnrichedArticle) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO article_events (article_rowid, type) VALUES (?, ?)",
+            [(rowid, label) for label in article.labels],
+        )
+        self._db.execute(
+            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (rowid, segment(article.title), segment(article.text)),
+        )
 
     def delete_sources(self, source_ids: Iterable[str]) -> int:
         ids = list(source_ids)
@@ -116,6 +144,21 @@ class SqliteBackend:
                 f"DELETE FROM articles WHERE source_id IN ({marks})", ids
             ).rowcount
 
+    def rebuild(self, progress: Progress | None = None) -> RebuildReport:
+        """Re-derive events and full text from the stored articles in one transaction: readers
+        see the old index until it commits."""
+        with self._db:
+            self._db.execute("DELETE FROM article_events")
+            self._db.execute("DELETE FROM articles_fts")
+            rows = self._db.execute("SELECT rowid, doc FROM articles").fetchall()
+            for number, (rowid, doc) in enumerate(rows, 1):
+                article = EnrichedArticle.model_validate_json(doc)
+                self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (utc_key(sort_date(article)), rowid))
+                self._index_text(rowid, article)
+                if progress and number % 1000 == 0:
+                    progress(f"articles re-indexed: {number}")
+        return RebuildReport(swapped={str(self.path): (str(self.path), str(self.path))}, documents=len(rows))
+
     # -- reading -----------------------------------------------------------------------
 
     def get(self, article_id: str) -> EnrichedArticle | None:
@@ -127,24 +170,86 @@ class SqliteBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         terms = query_terms(query.text)
-        where, params = _filters(query)
-        if terms:
-            where.append("articles_fts MATCH ?")
-            params.append(_match_expression(terms))
-            source = "articles JOIN articles_fts ON articles_fts.rowid = articles.rowid"
-            score = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
-            order = f"{score}, articles.sort_date DESC"
-        else:
-            source, score, order = "articles", "NULL", "articles.sort_date DESC"
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        total = self._db.execute(f"SELECT count(*) FROM {source} {clause}", params).fetchone()[0]
+        matching, params = _matching(query, terms)
+        with_m = f"WITH m AS ({matching})"
+        total = self._db.execute(f"{with_m} SELECT count(*) FROM m", params).fetchone()[0]
+        relevance = query.sort == "relevance" and bool(terms)
+        # bm25 is lower-is-better; newest first among equals; the id breaks the last ties.
+        order = "m.rank ASC, m.sort_date DESC, m.id ASC" if relevance else "m.sort_date DESC, m.id ASC"
+        after, after_params = _after(query.cursor_values(), relevance)
         rows = self._db.execute(
-            f"SELECT articles.doc, {score} FROM {source} {clause} ORDER BY {order} LIMIT ?",
-            [*params, query.limit],
+            f"{with_m} SELECT articles.doc, m.rank, m.sort_date, m.id FROM m"
+            f" JOIN articles ON articles.rowid = m.rowid {after} ORDER BY {order} LIMIT ?",
+            [*params, *after_params, query.limit + 1],
         ).fetchall()
+        page = rows[: query.limit]
+        next_after = None
+        if len(rows) > query.limit:
+            last = page[-1]
+            next_after = query.next_cursor([last[1], last[2], last[3]] if relevance else [last[2], last[3]])
         words = [word for term in terms for word in term]
-        hits = [_hit(EnrichedArticle.model_validate_json(doc), rank, words) for doc, rank in rows]
-        return SearchResult(total=total, hits=hits, terms=words)
+        return SearchResult(
+            total=total,
+            hits=[_hit(EnrichedArticle.model_validate_json(doc), rank if terms else None, words) for doc, rank, *_ in page],
+            terms=words,
+            facets={facet: self._facet(with_m, params, facet, query.facet_size) for facet in query.facets},
+            histogram=self._histogram(with_m, params, query.histogram) if query.histogram else [],
+            next_after=next_after,
+        )
+
+    def _facet(self, with_m: str, params: list[Any], facet: str, size: int) -> list[FacetCount]:
+        column = FACET_COLUMNS[facet]
+        join = "JOIN article_events ON article_events.article_rowid = m.rowid" if facet == "types" else ""
+        rows = self._db.execute(
+            f"{with_m} SELECT {column} AS value, count(*) AS n FROM m JOIN articles ON articles.rowid = m.rowid"
+            f" {join} GROUP BY value ORDER BY n DESC, value ASC LIMIT ?",
+            [*params, size],
+        ).fetchall()
+        return [FacetCount(value=value, count=n) for value, n in rows]
+
+    def _histogram(self, with_m: str, params: list[Any], interval: str) -> list[HistogramBucket]:
+        rows = self._db.execute(
+            f"{with_m} SELECT {BUCKETS[interval]} AS bucket, count(*) FROM m GROUP BY bucket ORDER BY bucket",
+            params,
+        ).fetchall()
+        return [HistogramBucket(start=date.fromisoformat(bucket), count=n) for bucket, n in rows]
+
+    def matching_ids(self, queries: Sequence[SearchQuery], among: Sequence[str]) -> list[set[str]]:
+        found = []
+        for query in queries:
+            matching, params = _matching(query, query_terms(query.text), among=list(among))
+            found.append({row[0] for row in self._db.execute(f"SELECT id FROM ({matching})", params)})
+        return found
+
+    # -- watches -----------------------------------------------------------------------
+
+    def put_watch(self, watch: Watch) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO watches (name, query, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET query = excluded.query, updated_at = excluded.updated_at",
+                (watch.name, watch.query.model_dump_json(), datetime.now(UTC).isoformat()),
+            )
+
+    def delete_watch(self, name: str) -> bool:
+        with self._db:
+            return self._db.execute("DELETE FROM watches WHERE name = ?", (name,)).rowcount > 0
+
+    def watches(self) -> list[Watch]:
+        rows = self._db.execute("SELECT name, query FROM watches ORDER BY name").fetchall()
+        return [Watch(name=name, query=SearchQuery.model_validate_json(query)) for name, query in rows]
+
+    def match_watches(self, article_ids: Sequence[str]) -> list[WatchMatch]:
+        return match_by_search(self.watches(), article_ids, self.matching_ids)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "sqlite",
+            "path": str(self.path),
+            "articles": self.count(),
+            "events": self._db.execute("SELECT count(*) FROM article_events").fetchone()[0],
+            "watches": self._db.execute("SELECT count(*) FROM watches").fetchone()[0],
+        }
 
     def close(self) -> None:
         self._db.close()
@@ -156,8 +261,42 @@ class SqliteBackend:
         self.close()
 
 
-def _sort_date(article: EnrichedArticle) -> str:
-    return (article.published_at or article.fetched_at).astimezone(UTC).isoformat()
+def _matching(query: SearchQuery, terms: list[list[str]], among: list[str] | None = None) -> tuple[str, list[Any]]:
+    """SQL selecting (rowid, rank, sort_date, id) of every matching article, and its parameters."""
+    where, params = _filters(query)
+    if among is not None:
+        where.append("articles.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(among))
+    if terms:
+        where.append("articles_fts MATCH ?")
+        params.append(_match_expression(terms))
+        source = "articles JOIN articles_fts ON articles_fts.rowid = articles.rowid"
+        rank = f"bm25(articles_fts, {BM25_WEIGHTS})"
+    else:
+        source, rank = "articles", "0.0"
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = (
+        f"SELECT articles.rowid AS rowid, {rank} AS rank, articles.sort_date AS sort_date, articles.id AS id"
+        f" FROM {source} {clause}"
+    )
+    return sql, params
+
+
+def _after(values: list | None, relevance: bool) -> tuple[str, list[Any]]:
+    """The WHERE clause that continues after a cursor's sort values."""
+    if values is None:
+        return "", []
+    try:
+        if relevance:
+            rank, when, last_id = float(values[0]), str(values[1]), str(values[2])
+            return (
+                "WHERE (m.rank > ? OR (m.rank = ? AND (m.sort_date < ? OR (m.sort_date = ? AND m.id > ?))))",
+                [rank, rank, when, when, last_id],
+            )
+        when, last_id = str(values[0]), str(values[1])
+    except (IndexError, TypeError, ValueError):
+        raise ValueError("not a paging cursor of this index") from None
+    return "WHERE (m.sort_date < ? OR (m.sort_date = ? AND m.id > ?))", [when, when, last_id]
 
 
 def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
@@ -180,10 +319,10 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
         any_of("articles.source_id", query.sources)
     if query.since:
         where.append("articles.sort_date >= ?")
-        params.append(query.since.astimezone(UTC).isoformat())
+        params.append(utc_key(query.since))
     if query.until:
         where.append("articles.sort_date < ?")
-        params.append(query.until.astimezone(UTC).isoformat())
+        params.append(utc_key(query.until))
     return where, params
 
 
@@ -195,6 +334,7 @@ def _match_expression(terms: list[list[str]]) -> str:
 
 
 def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> SearchHit:
+    text, spans = snippet(article.text, words, snippet_width(article.lang))
     return SearchHit(
         id=article.id,
         title=article.title,
@@ -203,25 +343,8 @@ def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> Sear
         lang=article.lang,
         published_at=article.published_at,
         labels=article.labels,
-        snippet=snippet(article.text, words, SNIPPET_CHARS // 2 if article.lang == "zh" else SNIPPET_CHARS),
+        snippet=text,
+        highlights=spans,
         # bm25 is lower-is-better; flip it so a larger score means more relevant.
         score=-rank if rank is not None else None,
     )
-
-
-def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
-    """A window of ``text`` around the first query word it contains (its start if none)."""
-    flat = " ".join(text.split())
-    start = 0
-    positions = [
-        match.start()
-        for word in words
-        if (match := re.search(re.escape(word), flat, re.IGNORECASE)) is not None
-    ]
-    if positions:
-        start = max(0, min(positions) - width // 4)
-    fragment = flat[start : start + width]
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if start + width < len(flat) else ""
-    return f"{prefix}{fragment}{suffix}"
-

@@ -71,7 +71,9 @@ def test_query_syntax_from_users_is_only_ever_data(index, text):
 
 
 def test_upsert_is_idempotent_and_replaces_changed_articles(index):
-    assert index.upsert(CORPUS).model_dump() == {"inserted": 0, "updated": 0, "unchanged": 5}
+    assert index.upsert(CORPUS).model_dump(include={"inserted", "updated", "unchanged"}) == {
+        "inserted": 0, "updated": 0, "unchanged": 5,
+    }
     changed = CORPUS[4].model_copy(update={"title": "Hospital opens a night clinic and a merger office",
                                            "events": []})
     assert index.upsert([changed]).updated == 1

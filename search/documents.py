@@ -1,0 +1,116 @@
+"""What every index derives from an article, in one place: its sort date, its snippet, and
+the document a search cluster stores (the whole article plus derived search fields)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from enrich.schema import EnrichedArticle
+from search.segment import has_han, index_tokens
+
+# Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
+SNIPPET_CHARS = 220
+# Fields searched as text, and the weight of a match in each (a headline counts five times).
+TEXT_FIELDS = {"title": 5.0, "text": 1.0}
+# Derived fields a cluster document adds to the article's own.
+LABELS, SORT_DATE = "labels", "sort_date"
+ZH_SUFFIX = "_zh"  # title_zh, text_zh: the jieba-segmented tokens of Chinese text
+DERIVED_FIELDS = frozenset({LABELS, SORT_DATE, *(f"{name}{ZH_SUFFIX}" for name in TEXT_FIELDS)})
+
+
+def sort_date(article: EnrichedArticle) -> datetime:
+    """When the article was published (fetched, if undated), UTC, to the millisecond as the
+    clusters keep dates, so every backend orders and filters the same instants alike."""
+    moment = (article.published_at or article.fetched_at).astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def utc_key(moment: datetime) -> str:
+    """A UTC instant as fixed-width ISO text (sorts as it compares): 2025-03-10T08:00:00.000Z."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def snippet_width(lang: str) -> int:
+    return SNIPPET_CHARS // 2 if lang == "zh" else SNIPPET_CHARS
+
+
+def index_document(article: EnrichedArticle) -> dict[str, Any]:
+    """The document a cluster indexes: every field of the article, plus the derived ones."""
+    document = article.model_dump(mode="json")
+    document[LABELS] = article.labels
+    document[SORT_DATE] = utc_key(sort_date(article))
+    for name in TEXT_FIELDS:
+        value = document.get(name) or ""
+        if has_han(value):
+            document[f"{name}{ZH_SUFFIX}"] = " ".join(index_tokens(value))
+    return document
+
+
+def event_documents(article: EnrichedArticle) -> list[tuple[str, dict[str, Any]]]:
+    """(id, document) for each event the article reports: what trend counts aggregate."""
+    when = utc_key(sort_date(article))
+    documents = []
+    for event in article.events:
+        doc_id = f"{article.id}:{event.type}"
+        documents.append(
+            (
+                doc_id,
+                {
+                    "id": doc_id,
+                    "article_id": article.id,
+                    **event.model_dump(mode="json"),
+                    "source_id": article.source_id,
+                    "lang": article.lang,
+                    SORT_DATE: when,
+                },
+            )
+        )
+    return documents
+
+
+def article_from_document(document: dict[str, Any]) -> EnrichedArticle:
+    fields = EnrichedArticle.model_fields
+    return EnrichedArticle.model_validate({key: value for key, value in document.items() if key in fields})
+
+
+def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+    """A window of ``text`` around the first query word it contains (its start if none), and
+    the spans of the query words inside it."""
+    flat = " ".join(text.split())
+    start = 0
+    positions = [
+        match.start()
+        for word in words
+        if (match := re.search(re.escape(word), flat, re.IGNORECASE)) is not None
+    ]
+    if positions:
+        start = max(0, min(positions) - width // 4)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(flat) else ""
+    window = f"{prefix}{flat[start : start + width]}{suffix}"
+    return window, word_spans(window, words)
+
+
+def word_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Where the words occur in ``text`` (case-insensitive), overlapping spans merged."""
+    spans = sorted(
+        (match.start(), match.end())
+        for word in words
+        if word
+        for match in re.finditer(re.escape(word), text, re.IGNORECASE)
+    )
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlapping or touching ones joined (合|作 highlighted apart → 合作)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
