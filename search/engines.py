@@ -158,12 +158,12 @@ class Engine:
 
     def index_document(self, index: str, doc_id: str, document: dict[str, Any]) -> None:
         with self.errors():
-            self.client.index(index=index, id=doc_id, body=document, refresh="wait_for")
+            self.client.index(index=index, id=doc_id, body=document, refresh="true")
 
     def delete_document(self, index: str, doc_id: str) -> bool:
         try:
             with self.errors():
-                self.client.delete(index=index, id=doc_id, refresh="wait_for")
+                self.client.delete(index=index, id=doc_id, refresh="true")
         except ClusterError as error:
             if error.status == 404:
                 return False

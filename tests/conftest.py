@@ -13,6 +13,8 @@ import pytest
 from pipeline.sample_site.server import serve_sample_site
 from tests.support import write_sample_config
 
+pytest_plugins = ["tests.engines"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
