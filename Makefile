@@ -26,7 +26,15 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/medradar demo
 
+# The cluster tests run against real Elasticsearch and OpenSearch (scripts/search-engine):
+# both start in the background while the first tests run, and stop when pytest ends,
+# whether it passes or not. Their state (data, logs, ports) is under .engines/test.
+ENGINE := scripts/search-engine
+test: export SEARCH_ENGINE_STATE := $(CURDIR)/.engines/test
 test: install
+	@trap '$(ENGINE) stop elasticsearch; $(ENGINE) stop opensearch' EXIT; \
+	$(ENGINE) start elasticsearch --fresh --no-wait && \
+	$(ENGINE) start opensearch --nodes 3 --fresh --no-wait && \
 	$(BIN)/python -m pytest
 
 ui: install

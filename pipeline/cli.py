@@ -130,6 +130,8 @@ def demo(
         console.out.print(Text("\nsample search: medradar search 合作", style="bold"))
         console.print_hits(backend.search(SearchQuery(text="合作", limit=3)))
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
+    if ctx.obj.backend:
+        exe += f" --backend {ctx.obj.backend}"
     console.out.print(
         Text(
             "\ntry next:\n"
@@ -267,6 +269,8 @@ def ui(
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home(settings))}
     if ctx.obj.config:
         env[CONFIG_ENV] = str(Path(ctx.obj.config).resolve())
+    if ctx.obj.backend:
+        env["MEDRADAR_SEARCH__BACKEND"] = ctx.obj.backend
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipeline.definitions"]
     raise typer.Exit(subprocess.call([*command, "-h", "127.0.0.1", "-p", str(port)], env=env))
 

@@ -109,7 +109,8 @@ class ClusterOptions:
     retries: int = 3
     shards: int = 1
     replicas: int | None = None  # None: one replica when the cluster has room for it ("0-1")
-    bulk_chunk: int = 500
+    bulk_chunk: int = 500  # articles per bulk request
+    bulk_workers: int = 2  # bulk requests in flight at once
 
 
 def open_backend(name: BackendName, *, sqlite_path: Path, cluster: ClusterOptions | None = None) -> SearchBackend:

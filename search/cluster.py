@@ -18,7 +18,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -165,34 +168,55 @@ class ClusterBackend:
                 self.spool.done(path)
 
     def _write(self, articles: list[EnrichedArticle], stats: UpsertStats, done: set[str]) -> None:
-        """Index articles chunk by chunk; ``done`` gets each id once it and its events are in."""
+        """Index articles in chunks, ``bulk_workers`` chunks at a time (so that the engine's write
+        threads all work); ``done`` gets each id once it and its events are in."""
         later: list[EnrichedArticle] = []
-        for chunk in _chunks(articles, self.options.bulk_chunk):
-            by_id = {article.id: article for article in chunk}
-            refused: list[tuple[EnrichedArticle, str]] = []
-            outcomes = self._bulk([self._article_action(article) for article in chunk])
-            accepted = []
-            for doc_id, result, error in outcomes:
-                if error is None:
-                    counter = COUNTERS.get(result, "unchanged")
-                    setattr(stats, counter, getattr(stats, counter) + 1)
-                    accepted.append(by_id[doc_id])
-                elif error.kind in RETRY_LATER:
-                    later.append(by_id[doc_id])
-                else:
-                    stats.failed += 1
-                    stats.errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
-                    refused.append((by_id[doc_id], str(error)))
-            self.spool.reject(refused)
-            for doc_id, _, error in self._bulk(self._event_actions(accepted)):
-                if error is not None:
-                    stats.errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
-            done.update(by_id)
+        failure: ClusterUnavailable | None = None
+        with ThreadPoolExecutor(max_workers=self.options.bulk_workers) as pool:
+            futures = [pool.submit(self._write_chunk, chunk) for chunk in _chunks(articles, self.options.bulk_chunk)]
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except ClusterUnavailable as why:
+                    failure = failure or why
+                    for pending in futures:
+                        pending.cancel()  # no use queueing more for a cluster that is gone
+                    continue
+                except CancelledError:
+                    continue
+                outcome.add_to(stats)
+                later.extend(outcome.later)
+                done.update(outcome.done)
+        if failure is not None:
+            raise failure
         self.engine.refresh(self.alias("articles"))
         self.engine.refresh(self.alias("events"))
         if later:
-            done.difference_update(article.id for article in later)
             raise ClusterUnavailable(f"{len(later)} document(s) refused for now (index blocked for writing)")
+
+    def _write_chunk(self, chunk: list[EnrichedArticle]) -> ChunkOutcome:
+        outcome = ChunkOutcome()
+        by_id = {article.id: article for article in chunk}
+        refused: list[tuple[EnrichedArticle, str]] = []
+        accepted, created = [], set()
+        for doc_id, result, error in self._bulk([self._article_action(article) for article in chunk]):
+            if error is None:
+                outcome.counts[COUNTERS.get(result, "unchanged")] += 1
+                accepted.append(by_id[doc_id])
+                if result == "created":
+                    created.add(doc_id)
+            elif error.kind in RETRY_LATER:
+                outcome.later.append(by_id[doc_id])
+            else:
+                outcome.errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
+                refused.append((by_id[doc_id], str(error)))
+        self.spool.reject(refused)
+        for doc_id, _, error in self._bulk(self._event_actions(accepted, created)):
+            if error is not None:
+                outcome.event_errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
+        retry_later = {article.id for article in outcome.later}
+        outcome.done = [article.id for article in chunk if article.id not in retry_later]
+        return outcome
 
     def _article_action(self, article: EnrichedArticle) -> dict[str, Any]:
         # An update with the whole document: "noop" when nothing changed, so re-runs write nothing.
@@ -204,18 +228,17 @@ class ClusterBackend:
             "doc_as_upsert": True,
         }
 
-    def _event_actions(self, articles: list[EnrichedArticle]) -> list[dict[str, Any]]:
-        """Each article's events as documents, and deletions of the events it no longer reports."""
+    def _event_actions(self, articles: list[EnrichedArticle], created: set[str] = frozenset()) -> list[dict[str, Any]]:
+        """Each article's events as documents, and deletions of the events it no longer reports
+        (looked up only for articles that existed before)."""
         if not articles:
             return []
         wanted = {doc_id: document for article in articles for doc_id, document in event_documents(article)}
-        existing = {
-            hit["_id"]
-            for hit in self.engine.scan(
-                self.alias("events"),
-                {"query": {"terms": {"article_id": [article.id for article in articles]}}, "_source": False},
-            )
-        }
+        known = [article.id for article in articles if article.id not in created]
+        existing = set()
+        if known:
+            query = {"query": {"terms": {"article_id": known}}, "_source": False}
+            existing = {hit["_id"] for hit in self.engine.scan(self.alias("events"), query)}
         actions: list[dict[str, Any]] = [
             {"_op_type": "delete", "_index": self.alias("events"), "_id": doc_id} for doc_id in sorted(existing - set(wanted))
         ]
@@ -263,6 +286,7 @@ class ClusterBackend:
         ids = list(source_ids)
         if not ids:
             return 0
+        self.caps  # noqa: B018 - the indexes exist
         removed = 0
         for kind in ("articles", "events"):
             query = {"query": {"terms": {"source_id": ids}}, "_source": False}
@@ -438,6 +462,23 @@ class ClusterBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class ChunkOutcome:
+    """What writing one chunk did, added to the batch's UpsertStats by the writing thread."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[DocumentError] = field(default_factory=list)
+    event_errors: list[DocumentError] = field(default_factory=list)
+    later: list[EnrichedArticle] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+
+    def add_to(self, stats: UpsertStats) -> None:
+        for counter, number in self.counts.items():
+            setattr(stats, counter, getattr(stats, counter) + number)
+        stats.failed += len(self.errors)
+        stats.errors.extend(self.errors + self.event_errors)
 
 
 def _retryable(error: BaseException) -> bool:

@@ -106,7 +106,9 @@ def article_properties(caps: Capabilities) -> dict[str, Any]:
     properties[LABELS] = KEYWORD
     properties[SORT_DATE] = DATE
     for name in TEXT_FIELDS:
-        properties[f"{name}{ZH_SUFFIX}"] = {"type": "text", "analyzer": "whitespace"}
+        # Matching only (no snippets come from here); length norms would not change which
+        # articles match, and cost a little at every write.
+        properties[f"{name}{ZH_SUFFIX}"] = {"type": "text", "analyzer": "whitespace", "norms": False}
     return properties
 
 

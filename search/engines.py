@@ -59,11 +59,21 @@ class Engine:
 
     # -- cluster and indexes -------------------------------------------------------------
 
-    def health(self, index: str | None = None, wait_for_status: str | None = None, wait_seconds: int = 60) -> dict[str, Any]:
-        """Cluster (or index) health, waiting up to ``wait_seconds`` for ``wait_for_status``."""
+    def health(
+        self,
+        index: str | None = None,
+        wait_for_status: str | None = None,
+        wait_for_nodes: int | None = None,
+        wait_seconds: int = 60,
+    ) -> dict[str, Any]:
+        """Cluster (or index) health, waiting up to ``wait_seconds`` for a status or node count."""
         params: dict[str, Any] = {"index": index} if index else {}
         if wait_for_status:
-            params.update(wait_for_status=wait_for_status, **self._server_timeout(wait_seconds))
+            params["wait_for_status"] = wait_for_status
+        if wait_for_nodes:
+            params["wait_for_nodes"] = str(wait_for_nodes)
+        if wait_for_status or wait_for_nodes:
+            params.update(self._server_timeout(wait_seconds))
         with self.errors():
             return dict(self.client.cluster.health(**params))
 

@@ -1,0 +1,275 @@
+"""Bulk indexing and search latency at 100,000 articles: embedded SQLite vs Elasticsearch vs
+OpenSearch, in one run on this machine.
+
+    .venv/bin/python bench/search_backends.py                 # 100,000 articles, all three
+    .venv/bin/python bench/search_backends.py --articles 10000 --backends sqlite,elasticsearch
+
+The articles are built from real news text (the English and Chinese ground-truth bodies in
+../shared/corpora: sentences drawn at random, seeded), half English, half Chinese, with event
+labels, 20 sources and two years of dates. Each backend gets the same articles through its
+``upsert`` (batches of 2,000, as the pipeline writes a partition) and the same 300 queries
+(English and Chinese words, half with filters), each with three facets, a monthly histogram
+and a highlighted snippet; p50/p95 are taken after 30 warm-up queries.
+
+For the clusters it also measures the engine's own bulk rate on the same documents — the
+client's bulk helper indexing title and text with the standard analyzer into a plain index,
+as the figures in ../shared/search-engines.md were measured — so that MedRadar's writer
+(segmentation, derived fields, events, update-if-changed) is reported as a ratio to it.
+The engines are started here (one node each, 1 GB heap) and stopped afterwards.
+Results go to bench/results/search_backends.md (and .json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from enrich.schema import EnrichedArticle, EventMention  # noqa: E402
+from scripts import search_engine  # noqa: E402
+from search.backend import ClusterOptions, open_backend  # noqa: E402
+from search.engines import connect  # noqa: E402
+from search.query import SearchQuery  # noqa: E402
+
+CORPORA = REPO.parent / "shared" / "corpora"
+RESULTS = REPO / "bench" / "results"
+STATE = REPO / ".engines" / "bench"
+# Measured on this kind of machine (../shared/search-engines.md): the engine's own bulk rate.
+NOTE_BULK = {"elasticsearch": 2259, "opensearch": 2086}
+TYPES = ["partnership", "ai", "merger_acquisition"]
+EN_WORDS = ["hospital", "patients", "company", "technology", "government", "research", "market", "health",
+            "data", "clinical", "device", "acquisition", "partnership", "treatment", "investment", "doctors"]
+ZH_WORDS = ["医院", "合作", "技术", "市场", "患者", "研究", "发展", "企业", "医疗", "政府", "人工智能", "投资",
+            "服务", "国家", "管理", "教育"]  # fmt: skip
+
+
+def sentences() -> tuple[list[str], list[str]]:
+    english = [
+        body["articleBody"]
+        for body in json.loads((CORPORA / "aeb" / "ground-truth.json").read_text()).values()
+    ]
+    chinese = [path.read_text(errors="replace") for path in sorted((CORPORA / "cwce-zh" / "cleaned").glob("*.txt"))]
+    chinese += [
+        page["content"]
+        for page in json.loads((CORPORA / "magic-html" / "base.json").read_text()).values()
+        if re.search(r"[\u4e00-\u9fff]{20}", page["content"])
+    ]
+    split_en = [s.strip() for text in english for s in re.split(r"(?<=[.!?])\s+", text) if 40 <= len(s.strip()) <= 300]
+    split_zh = [
+        s.strip()
+        for text in chinese
+        for s in re.split(r"(?<=[。！？])", re.sub(r"\s+", "", text))
+        if 10 <= len(s.strip()) <= 120 and re.search(r"[\u4e00-\u9fff]", s)
+    ]
+    return split_en, split_zh
+
+
+def articles(count: int, seed: int = 7) -> list[EnrichedArticle]:
+    english, chinese = sentences()
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    made = []
+    for number in range(count):
+        zh = number % 2 == 1
+        pool = chinese if zh else english
+        body: list[str] = []
+        while sum(map(len, body)) < (600 if zh else 1800):  # ~300 words; ~600 characters
+            body.append(rng.choice(pool))
+        title = rng.choice(pool)[: 40 if zh else 110]
+        labels = rng.sample(TYPES, rng.choice([0, 0, 1, 1, 1, 2]))
+        published = start + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+        source = f"{'cn' if zh else 'en'}-source-{number % 10}"
+        url = f"https://{source}.example/news/{number}.html"
+        made.append(
+            EnrichedArticle(
+                id=f"a{number:07d}", source_id=source, url=url, canonical_url=url, title=title,
+                text=("" if zh else " ").join(body), lang="zh" if zh else "en", published_at=published,
+                fetched_at=published + timedelta(hours=2),
+                events=[EventMention(type=t, score=2.0, evidence=[body[0]], layers=["rules"]) for t in labels],
+            )
+        )  # fmt: skip
+    return made
+
+
+def queries(count: int, seed: int = 11) -> list[SearchQuery]:
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        words = rng.sample(ZH_WORDS if number % 2 else EN_WORDS, rng.choice([1, 1, 2]))
+        filters = {}
+        if number % 4 == 1:
+            filters["types"] = [rng.choice(TYPES)]
+        if number % 4 == 2:
+            filters["since"] = "2025-01-01"
+        made.append(
+            SearchQuery(
+                text=" ".join(words), limit=20, facets=["types", "langs", "sources"], histogram="month", **filters
+            )
+        )
+    return made
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure_backend(name: str, backend, docs: list[EnrichedArticle], searches: list[SearchQuery], batch: int,
+                    engine_own=None) -> dict:
+    """Bulk rate through ``upsert`` in batches, then search latency. With ``engine_own`` (a
+    cluster's own bulk on a plain index), each batch goes through both, one after the other, so
+    that both rates see the same machine load (other work on the machine varies by the minute)."""
+    ours = own = 0.0
+    for offset in range(0, len(docs), batch):
+        part = docs[offset : offset + batch]
+        if engine_own is not None:
+            own += engine_own(part)
+        begin = time.perf_counter()
+        stats = backend.upsert(part)
+        ours += time.perf_counter() - begin
+        assert stats.failed == 0 and stats.spooled == 0 and stats.inserted == len(part), stats
+        rates = f"{(offset + len(part)) / ours:,.0f} docs/s" + (f" (engine's own {(offset + len(part)) / own:,.0f})" if own else "")
+        print(f"  {name}: {offset + len(part):>7,} indexed, {rates}   ", end="\r", flush=True)
+    print()
+    assert backend.count() == len(docs)
+    for query in searches[:30]:
+        backend.search(query)
+    latencies, totals = [], []
+    for query in searches[30:]:
+        begin = time.perf_counter()
+        result = backend.search(query)
+        latencies.append((time.perf_counter() - begin) * 1000)
+        totals.append(result.total)
+    measured = {
+        "bulk_docs_per_s": round(len(docs) / ours),
+        "bulk_seconds": round(ours, 1),
+        "search_p50_ms": round(percentile(latencies, 0.50), 1),
+        "search_p95_ms": round(percentile(latencies, 0.95), 1),
+        "search_mean_ms": round(statistics.mean(latencies), 1),
+        "queries": len(latencies),
+        "mean_hits_total": round(statistics.mean(totals)),
+    }
+    if own:
+        measured["engine_own_bulk_docs_per_s"] = round(len(docs) / own)
+        measured["bulk_ratio_to_engine_own"] = round(own / ours, 2)
+    return measured
+
+
+class EngineOwnBulk:
+    """The engine's own rate: title + text, standard analyzer, the client's bulk helper, one
+    stream, into a plain index (as ../shared/search-engines.md measured it)."""
+
+    index = "bench-plain"
+
+    def __init__(self, engine_name: str, urls: list[str]):
+        self.engine = connect(ClusterOptions(urls=tuple(urls), spool_dir=Path(tempfile.mkdtemp())), engine_name)
+        if self.engine.indices(self.index):
+            self.engine.delete_index(self.index)
+        mappings = {"properties": {"title": {"type": "text"}, "text": {"type": "text"}}}
+        self.engine.create_index(self.index, {"settings": {"number_of_shards": 1, "number_of_replicas": 0},
+                                              "mappings": mappings})  # fmt: skip
+        self.written = 0
+
+    def __call__(self, docs: list[EnrichedArticle]) -> float:
+        actions = ({"_index": self.index, "_id": d.id, "_source": {"title": d.title, "text": d.text}} for d in docs)
+        begin = time.perf_counter()
+        done, errors = self.engine.helpers.bulk(self.engine.client, actions, chunk_size=500, raise_on_error=False)
+        self.engine.refresh(self.index)
+        seconds = time.perf_counter() - begin
+        assert not errors
+        self.written += done
+        return seconds
+
+    def close(self) -> None:
+        assert self.engine.count(self.index) == self.written
+        self.engine.delete_index(self.index)
+        self.engine.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=330)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--backends", default="sqlite,elasticsearch,opensearch")
+    parser.add_argument("--output", type=Path, default=RESULTS / "search_backends")
+    args = parser.parse_args()
+    backends = args.backends.split(",")
+    print(f"building {args.articles:,} articles from real text…")
+    docs = articles(args.articles)
+    searches = queries(args.queries)
+    results: dict[str, dict] = {}
+    work = Path(tempfile.mkdtemp(prefix="medradar-bench-"))
+    for name in backends:
+        if name == "sqlite":
+            with open_backend("sqlite", sqlite_path=work / "index.sqlite") as backend:
+                results[name] = measure_backend(name, backend, docs, searches, args.batch)
+            continue
+        running = search_engine.start(name, nodes=1, root=STATE, fresh=True, log=print)
+        try:
+            own = EngineOwnBulk(name, running.urls)
+            own(docs[: args.batch])  # warm the JVM up before anything is timed
+            own.engine.delete_index(own.index)
+            own = EngineOwnBulk(name, running.urls)
+            options = ClusterOptions(urls=tuple(running.urls), spool_dir=work / "spool", index_prefix="bench")
+            with open_backend(name, sqlite_path=work / "unused", cluster=options) as backend:
+                results[name] = measure_backend(name, backend, docs, searches, args.batch, engine_own=own)
+            own.close()
+            results[name]["bulk_ratio_to_shared_note"] = round(results[name]["bulk_docs_per_s"] / NOTE_BULK[name], 2)
+        finally:
+            search_engine.stop(name, STATE, log=print)
+    write(args, results)
+
+
+def write(args: argparse.Namespace, results: dict[str, dict]) -> None:
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    command = "  ".join(["", ".venv/bin/python bench/search_backends.py", *sys.argv[1:]]).strip()
+    meta = {
+        "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()],
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        "articles": args.articles,
+        "queries": args.queries - 30,
+    }
+    args.output.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    lines = [
+        "# Search backends: bulk indexing and search latency",
+        "",
+        f"`{command}` — {meta['date']}, {meta['machine']}, {args.articles:,} articles (half English, half Chinese),",
+        f"{meta['queries']} timed queries each with 3 facets, a monthly histogram and a highlighted snippet.",
+        f"Load average at the end (other work on this shared 2-core machine): {meta['load_average_at_end']}.",
+        "",
+        "| backend | bulk docs/s | engine's own bulk docs/s | ratio | search p50 ms | search p95 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in results.items():
+        own = r.get("engine_own_bulk_docs_per_s")
+        ratio = r.get("bulk_ratio_to_engine_own")
+        lines.append(
+            f"| {name} | {r['bulk_docs_per_s']:,} | {f'{own:,}' if own else '—'} | {ratio if ratio else '—'}"
+            f" | {r['search_p50_ms']} | {r['search_p95_ms']} |"
+        )
+    lines += [
+        "",
+        "Ratios to the shared note's engine rates (ES 2,259, OpenSearch 2,086 docs/s, 20,000 docs): "
+        + ", ".join(f"{n} {r['bulk_ratio_to_shared_note']}" for n, r in results.items() if "bulk_ratio_to_shared_note" in r),
+    ]
+    args.output.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The index segmentation (rjieba) cuts real Chinese news exactly as the jieba package does."""
+
+import logging
+import re
+
+import jieba
+
+from search.segment import han_words, index_tokens, query_terms
+from tests.support import SHARED
+
+
+def test_rjieba_cuts_real_news_as_jieba_does():
+    jieba.setLogLevel(logging.WARNING)
+    reference = jieba.Tokenizer()
+    texts = [path.read_text(errors="replace") for path in sorted((SHARED / "corpora" / "cwce-zh" / "cleaned").glob("*.txt"))]
+    runs = [match.group() for text in texts for match in re.finditer(r"[\u4e00-\u9fff]+", text)][:5000]
+    assert len(runs) == 5000
+    differing = [run for run in runs if han_words(run) != [w for w in reference.cut_for_search(run, HMM=True) if w.strip()]]
+    assert differing == []
+
+
+def test_tokens_are_the_embedded_index_tokens():
+    assert index_tokens("史赛克完成对Inari的收购, U.S. deal") == ["史", "赛克", "完成", "对", "inari", "的", "收购", "u", "s", "deal"]
+    assert query_terms('北京协和医院 "Mayo Clinic"') == [["北京"], ["协和"], ["医院"], ["北京协和医院"], ["Mayo", "Clinic"]]
