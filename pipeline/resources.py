@@ -91,6 +91,10 @@ class CrawlerResource(ConfigurableResource):
         return invocation.get_materialize_result()
 
 
+# Cluster settings passed through as they are (settings → resource → ClusterOptions).
+_CLUSTER_SETTINGS = ("index_prefix", "username", "verify_certs", "timeout", "retries", "shards", "replicas")
+
+
 class SearchBackendResource(ConfigurableResource):
     """The search index: the embedded SQLite index by default, or an Elasticsearch/OpenSearch
     cluster. Secrets stay in the environment (Dagster shows the variable's name, not its value)."""
@@ -117,17 +121,11 @@ class SearchBackendResource(ConfigurableResource):
             backend=search.backend,
             sqlite_path=str(settings.index_path),
             urls=search.urls,
-            index_prefix=search.index_prefix,
-            username=search.username,
             password=EnvVar("MEDRADAR_SEARCH__PASSWORD") if search.password else None,
             api_key=EnvVar("MEDRADAR_SEARCH__API_KEY") if search.api_key else None,
             ca_certs=str(search.ca_certs) if search.ca_certs else None,
-            verify_certs=search.verify_certs,
-            timeout=search.timeout,
-            retries=search.retries,
-            shards=search.shards,
-            replicas=search.replicas,
             spool_dir=str(settings.spool_dir),
+            **{name: getattr(search, name) for name in _CLUSTER_SETTINGS},
         )
 
     def open(self) -> SearchBackend:
@@ -137,16 +135,10 @@ class SearchBackendResource(ConfigurableResource):
             cluster = ClusterOptions(
                 urls=tuple(self.urls),
                 spool_dir=Path(self.spool_dir),
-                index_prefix=self.index_prefix,
-                username=self.username,
                 password=self.password,
                 api_key=self.api_key,
                 ca_certs=Path(self.ca_certs) if self.ca_certs else None,
-                verify_certs=self.verify_certs,
-                timeout=self.timeout,
-                retries=self.retries,
-                shards=self.shards,
-                replicas=self.replicas,
+                **{name: getattr(self, name) for name in _CLUSTER_SETTINGS},
             )
         return open_backend(self.backend, sqlite_path=Path(self.sqlite_path), cluster=cluster)
 

@@ -202,19 +202,11 @@ class ElasticsearchEngine(Engine):
         import elasticsearch
         from elasticsearch import helpers
 
-        extra: dict[str, Any] = {}
-        if options.ca_certs:
-            extra["ca_certs"] = str(options.ca_certs)
         client = elasticsearch.Elasticsearch(
-            hosts=list(options.urls),
             api_key=options.api_key,
-            basic_auth=(options.username, options.password or "") if options.username else None,
-            verify_certs=options.verify_certs,
+            basic_auth=_basic_auth(options),
             request_timeout=options.timeout,
-            max_retries=options.retries,
-            retry_on_status=TRANSPORT_RETRY_STATUSES,
-            retry_on_timeout=True,
-            **extra,
+            **_transport_options(options),
         )
         errors = (elasticsearch.ApiError, elastic_transport.TransportError)
         super().__init__(client, helpers, errors, options.urls)
@@ -229,18 +221,8 @@ class OpenSearchEngine(Engine):
 
         if options.api_key:
             raise ClusterError(0, "configuration", "OpenSearch takes a username and password, not an API key")
-        extra: dict[str, Any] = {}
-        if options.ca_certs:
-            extra["ca_certs"] = str(options.ca_certs)
         client = opensearchpy.OpenSearch(
-            hosts=list(options.urls),
-            http_auth=(options.username, options.password or "") if options.username else None,
-            verify_certs=options.verify_certs,
-            timeout=options.timeout,
-            max_retries=options.retries,
-            retry_on_status=TRANSPORT_RETRY_STATUSES,
-            retry_on_timeout=True,
-            **extra,
+            http_auth=_basic_auth(options), timeout=options.timeout, **_transport_options(options)
         )
         super().__init__(client, helpers, (opensearchpy.TransportError,), options.urls)
 
@@ -249,12 +231,42 @@ class OpenSearchEngine(Engine):
         return {"params": {"timeout": f"{seconds}s"}, "request_timeout": seconds + 10}
 
 
+def _transport_options(options: ClusterOptions) -> dict[str, Any]:
+    """What both clients take under the same names: nodes, TLS, retries."""
+    common: dict[str, Any] = {
+        "hosts": list(options.urls),
+        "verify_certs": options.verify_certs,
+        "max_retries": options.retries,
+        "retry_on_status": TRANSPORT_RETRY_STATUSES,
+        "retry_on_timeout": True,
+    }
+    if options.ca_certs:
+        common["ca_certs"] = str(options.ca_certs)
+    return common
+
+
+def _basic_auth(options: ClusterOptions) -> tuple[str, str] | None:
+    return (options.username, options.password or "") if options.username else None
+
+
 ENGINES: dict[str, type[Engine]] = {"elasticsearch": ElasticsearchEngine, "opensearch": OpenSearchEngine}
 
 
 def connect(options: ClusterOptions, engine: str = "auto") -> Engine:
-    """An engine adapter for the cluster; ``auto`` asks the cluster which engine it is."""
-    name = detect_engine(options) if engine == "auto" else engine
+    """An engine adapter for the cluster; ``auto`` asks the cluster which engine it is.
+
+    A cluster that cannot be asked now gets the client of the engine it was last time (kept
+    beside the spool), so that what is written meanwhile can still be spooled."""
+    name = engine
+    if engine == "auto":
+        remembered = options.spool_dir / "engine"
+        try:
+            name = detect_engine(options)
+        except ClusterUnavailable:
+            name = remembered.read_text().strip() if remembered.is_file() else "elasticsearch"
+        else:
+            remembered.parent.mkdir(parents=True, exist_ok=True)
+            remembered.write_text(name)
     if name not in ENGINES:
         raise ValueError(f"unknown search engine {name!r} (elasticsearch or opensearch)")
     return ENGINES[name](options)

@@ -157,7 +157,7 @@ class SqliteBackend:
                 self._index_text(rowid, article)
                 if progress and number % 1000 == 0:
                     progress(f"articles re-indexed: {number}")
-        return RebuildReport(swapped={str(self.path): (str(self.path), str(self.path))}, documents=len(rows))
+        return RebuildReport(documents=len(rows))
 
     # -- reading -----------------------------------------------------------------------
 

@@ -4,12 +4,13 @@ import pytest
 
 from tests.support import medradar
 
-COMMANDS = ["run", "demo", "search", "classify", "extract", "ui"]
+COMMANDS = ["run", "demo", "search", "classify", "extract", "ui", "index", "index status", "index rebuild",
+            "index replay"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command):
-    done = medradar(command, "--help")
+    done = medradar(*command.split(), "--help")
     assert done.returncode == 0
     assert "Example: medradar" in done.stdout
 
@@ -74,3 +75,14 @@ def test_extract_prints_fields_per_file_and_reports_bad_files(tmp_path, sample_s
     assert results[1]["error"] == "no article: empty_body"
     assert results[2]["error"] == "binary file, not an HTML page"
     assert results[3]["error"].startswith("cannot read")
+
+
+def test_an_unreachable_cluster_is_a_one_line_runtime_error(tmp_path):
+    from scripts.search_engine import free_ports
+
+    env = {"MEDRADAR_SEARCH__URLS": f"http://127.0.0.1:{free_ports(1)[0]}", "MEDRADAR_SEARCH__RETRIES": "0"}
+    done = medradar("--backend", "elasticsearch", "search", "合作", env=env)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: search cluster: cannot reach http://127.0.0.1:")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert medradar("--backend", "mysql", "search", "x").returncode == 2

@@ -95,3 +95,34 @@ def test_the_shipped_registry_is_valid():
 
     sources = load_sources(REPO_ROOT / "sources.yaml")
     assert {s.language for s in sources} == {"en", "zh"}
+
+
+def test_search_cluster_settings_from_file_and_environment(tmp_path, monkeypatch):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("search:\n  backend: opensearch\n  urls: [http://127.0.0.1:9201/]\n  ca_certs: ca.pem\n")
+    settings = load_settings(config)
+    assert settings.search.urls == ["http://127.0.0.1:9201"]
+    assert settings.search.ca_certs == tmp_path / "ca.pem"
+    assert settings.spool_dir == settings.data_dir / "spool" / "medradar"
+    monkeypatch.setenv("MEDRADAR_SEARCH__URLS", "http://a:9200, https://b:9200")
+    monkeypatch.setenv("MEDRADAR_SEARCH__API_KEY", "s3cret")
+    settings = load_settings(config)
+    assert settings.search.urls == ["http://a:9200", "https://b:9200"]
+    assert settings.search.api_key.get_secret_value() == "s3cret" and "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "reason"),
+    [
+        ("search:\n  api_key: abc\n", "search.api_key", "MEDRADAR_SEARCH__API_KEY"),
+        ("search:\n  password: abc\n", "search.password", "MEDRADAR_SEARCH__PASSWORD"),
+        ("search:\n  urls: [ftp://x]\n", "search.urls", "expected http:// or https:// URLs"),
+        ("search:\n  index_prefix: Bad Prefix\n", "search.index_prefix", "should match pattern"),
+    ],
+)
+def test_bad_search_cluster_settings_are_refused(tmp_path, content, key, reason):
+    config = tmp_path / "bad.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert key in str(caught.value) and reason in str(caught.value)

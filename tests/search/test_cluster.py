@@ -111,16 +111,21 @@ def test_an_unreachable_cluster_spools_and_the_next_write_replays(request, tmp_p
     with FaultProxy(opensearch_engine.urls[0]) as proxy:
         options = cluster_options(opensearch_engine, tmp_path / "spool", urls=(proxy.url,), retries=1)
         request.addfinalizer(lambda: drop_indexes(replace(options, urls=tuple(opensearch_engine.urls)), "opensearch"))
-        with open_backend("opensearch", sqlite_path=tmp_path / "unused", cluster=options) as backend:
+        # backend "cluster": the engine is detected (and remembered beside the spool)
+        with open_backend("cluster", sqlite_path=tmp_path / "unused", cluster=options) as backend:
+            assert backend.name == "opensearch"
             backend.upsert(CORPUS[:5])
             proxy.stop()
             first = backend.upsert(CORPUS[5:25])
+        # opened while the cluster is down: the remembered engine's client, and the spool
+        with open_backend("cluster", sqlite_path=tmp_path / "unused", cluster=options) as backend:
+            assert backend.name == "opensearch"
             second = backend.upsert(CORPUS[20:])  # overlaps the first batch: still nothing twice
         assert first.spooled == 20 and first.unavailable and "cannot reach" in first.unavailable
         assert second.spooled == len(CORPUS) - 20
         assert len(backend.spool.pending()) == 2
         proxy.start()
-        with open_backend("opensearch", sqlite_path=tmp_path / "unused", cluster=options) as backend:
+        with open_backend("cluster", sqlite_path=tmp_path / "unused", cluster=options) as backend:
             replay = backend.upsert([BY_ID["c01"]])
             assert replay.replayed == 20 + len(CORPUS) - 20
             # the two spooled batches overlapped by 5 articles; c01 was indexed before the outage
