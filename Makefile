@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 help:
 	@echo "make demo   install into .venv, then run the pipeline on the bundled sample site"
-	@echo "make test   install into .venv, then run every test"
+	@echo "make test   install into .venv, then run every test (with real Elasticsearch and OpenSearch on 127.0.0.1)"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 
 $(INSTALLED): pyproject.toml
