@@ -31,9 +31,8 @@ def test_demo_then_search_on_a_cluster(request, tmp_path, engine):
 
     first = medradar("--backend", engine, "demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert totals(first.stdout) == {
-        "pages fetched": 13, "articles extracted": 11, "articles with events": 10, "articles indexed": 11,
-    }
+    counts = totals(first.stdout)  # crawling and classifying are tested in test_demo.py; here: indexing
+    assert counts["articles extracted"] == counts["articles indexed"] == 11
     assert f"medradar --backend {engine} search" in first.stdout
 
     chinese = search("合作")
