@@ -45,6 +45,7 @@ RETRY_LATER = {"cluster_block_exception"}
 # Bulk results counted in UpsertStats ("noop": an update that changed nothing).
 COUNTERS = {"created": "inserted", "updated": "updated", "noop": "unchanged"}
 MSEARCH_BATCH = 50
+MATCH_IDS_BATCH = 5000
 PERCOLATE_BATCH = 100
 
 
@@ -162,7 +163,12 @@ class ClusterBackend:
             if not mine:
                 return
             for path in self.spool.pending():
-                articles = self.spool.read(path)
+                try:
+                    articles = self.spool.read(path)
+                except (OSError, EOFError, ValueError) as damage:  # kept aside, never lost
+                    kept = self.spool.set_aside(path)
+                    stats.errors.append(DocumentError(id=path.name, reason=f"unreadable spool file, kept as {kept}: {damage}"))
+                    continue
                 self._write(articles, stats, set())
                 stats.replayed += len(articles)
                 self.spool.done(path)
@@ -224,7 +230,7 @@ class ClusterBackend:
             "_op_type": "update",
             "_index": self.alias("articles"),
             "_id": article.id,
-            "doc": index_document(article),
+            "doc": index_document(article, cjk=self.caps.cjk),
             "doc_as_upsert": True,
         }
 
@@ -305,15 +311,15 @@ class ClusterBackend:
         return dsl.search_result(query, self.engine.search(self.alias("articles"), body))
 
     def matching_ids(self, queries: Sequence[SearchQuery], among: Sequence[str]) -> list[set[str]]:
-        among = list(among)
-        bodies = [
-            {"query": dsl.match_query(query, self.caps, among=among), "size": len(among), "_source": False}
-            for query in queries
-        ]
-        found: list[set[str]] = []
-        for batch in _chunks(bodies, MSEARCH_BATCH):
-            for response in self.engine.msearch(self.alias("articles"), batch):
-                found.append({hit["_id"] for hit in response["hits"]["hits"]})
+        found: list[set[str]] = [set() for _ in queries]
+        for ids in _chunks(among, MATCH_IDS_BATCH):  # a page holds at most 10,000 hits
+            bodies = [
+                {"query": dsl.match_query(query, self.caps, among=ids), "size": len(ids), "_source": False}
+                for query in queries
+            ]
+            responses = [r for batch in _chunks(bodies, MSEARCH_BATCH) for r in self.engine.msearch(self.alias("articles"), batch)]
+            for matched, response in zip(found, responses, strict=True):
+                matched.update(hit["_id"] for hit in response["hits"]["hits"])
         return found
 
     def get(self, article_id: str) -> EnrichedArticle | None:
@@ -384,7 +390,7 @@ class ClusterBackend:
             for kind in KINDS:
                 self.engine.create_index(new[kind])
                 self.engine.health(index=new[kind], wait_for_status="yellow")
-            copied = self._copy_articles(new, say)
+            copied = self._copy_articles(new, caps, say)
             for watch in watches:
                 document: dict[str, Any] = {"name": watch.name, "watch": watch.query.model_dump(mode="json")}
                 if caps.percolator:
@@ -416,14 +422,14 @@ class ClusterBackend:
             swapped={self.alias(kind): (",".join(old[kind]), new[kind]) for kind in KINDS}, documents=copied
         )
 
-    def _copy_articles(self, new: dict[str, str], say: Progress) -> int:
+    def _copy_articles(self, new: dict[str, str], caps: dsl.Capabilities, say: Progress) -> int:
         copied = 0
         hits = self.engine.scan(self.alias("articles"), {"query": {"match_all": {}}})
         for chunk in _chunks(hits, self.options.bulk_chunk):
             articles = [article_from_document(hit["_source"]) for hit in chunk]
             actions: list[dict[str, Any]] = []
             for article in articles:
-                actions.append({"_index": new["articles"], "_id": article.id, "_source": index_document(article)})
+                actions.append({"_index": new["articles"], "_id": article.id, "_source": index_document(article, caps.cjk)})
                 for doc_id, document in event_documents(article):
                     actions.append({"_index": new["events"], "_id": doc_id, "_source": document})
             for doc_id, _, error in self._bulk(actions):

@@ -10,8 +10,9 @@ How text is searched (the same words match as in the embedded index):
 - Chinese is matched on ``title_zh`` / ``text_zh``: the text cut into words by jieba in
   Python (``search.segment``, the embedded index's segmentation) and indexed with the
   built-in ``whitespace`` analyzer, so no engine plugin is needed.
-- Where the engine has the ``cjk`` analyzer, ``title.cjk`` / ``text.cjk`` hold bigrams of the
-  original text. They only add to the score: which articles match never depends on the engine.
+- Where the engine has the ``cjk`` analyzer, ``title_cjk`` / ``text_cjk`` hold bigrams of the
+  original Chinese text. They only add to the score: which articles match never depends on
+  the engine.
 - User text reaches the engine only as quoted phrases built from parsed terms, in
   ``simple_query_string`` with nothing but the phrase operator enabled; never ``query_string``.
 """
@@ -29,6 +30,7 @@ from pydantic import BaseModel
 
 from enrich.schema import EnrichedArticle, EventMention
 from search.documents import (
+    CJK_SUFFIX,
     LABELS,
     SORT_DATE,
     TEXT_FIELDS,
@@ -68,13 +70,8 @@ def analysis_settings(caps: Capabilities) -> dict[str, Any]:
 
 def _text(caps: Capabilities, *, keyword: bool = False) -> dict[str, Any]:
     field: dict[str, Any] = {"type": "text", "analyzer": ENGLISH}
-    subfields: dict[str, Any] = {}
-    if caps.cjk:
-        subfields["cjk"] = {"type": "text", "analyzer": "cjk"}
     if keyword:
-        subfields["keyword"] = {"type": "keyword", "ignore_above": 256}
-    if subfields:
-        field["fields"] = subfields
+        field["fields"] = {"keyword": {"type": "keyword", "ignore_above": 256}}
     return field
 
 
@@ -109,6 +106,8 @@ def article_properties(caps: Capabilities) -> dict[str, Any]:
         # Matching only (no snippets come from here); length norms would not change which
         # articles match, and cost a little at every write.
         properties[f"{name}{ZH_SUFFIX}"] = {"type": "text", "analyzer": "whitespace", "norms": False}
+        if caps.cjk:
+            properties[f"{name}{CJK_SUFFIX}"] = {"type": "text", "analyzer": "cjk"}
     return properties
 
 
@@ -215,7 +214,7 @@ def match_query(query: SearchQuery, caps: Capabilities, among: list[str] | None 
         if any(has_han(word) for word in term):
             must.append(_simple(tokens(term), _boosted(ZH_SUFFIX)))
             if caps.cjk:
-                should.append(_simple(term, _boosted(".cjk")))
+                should.append(_simple(term, _boosted(CJK_SUFFIX)))
         else:
             must.append(_simple(term, _boosted()))
     bool_query: dict[str, Any] = {"filter": filters(query, among)}

@@ -49,6 +49,13 @@ class Spool:
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             return [EnrichedArticle.model_validate_json(line) for line in lines if line.strip()]
 
+    def set_aside(self, path: Path) -> Path:
+        """Move a spooled batch that cannot be read to ``rejected/``, as it is; returns where."""
+        self.rejected_dir.mkdir(parents=True, exist_ok=True)
+        target = self.rejected_dir / f"unreadable-{path.name}"
+        path.rename(target)
+        return target
+
     def done(self, path: Path) -> None:
         path.unlink(missing_ok=True)  # another process may have replayed it too
 

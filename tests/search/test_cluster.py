@@ -43,7 +43,7 @@ def test_indexes_are_versioned_behind_aliases_made_from_templates(cluster):
     properties = next(iter(mapping.values()))["mappings"]["properties"]
     assert properties["title_zh"]["analyzer"] == "whitespace"
     assert properties["title"]["fields"]["keyword"]["type"] == "keyword"
-    assert ("cjk" in properties["text"].get("fields", {})) == cluster.caps.cjk
+    assert ("text_cjk" in properties) == cluster.caps.cjk
     assert engine.count(cluster.alias("events")) == sum(len(a.events) for a in CORPUS[:3])
 
 
@@ -194,3 +194,14 @@ def test_a_changed_schema_shows_as_an_outdated_mapping(cluster):
 def test_watch_queries_are_refused_when_the_types_are_unknown():
     with pytest.raises(ValueError, match="unknown event type"):
         Watch(name="x", query=SearchQuery(types=["alliance"]))
+
+
+def test_a_damaged_spool_file_is_set_aside_and_the_rest_replayed(cluster):
+    good = cluster.spool.put(CORPUS[:3])
+    damaged = cluster.spool.pending_dir / "00000000T000000000000Z-damaged.jsonl.gz"
+    damaged.write_bytes(b"\x1f\x8b not really gzip")
+    stats = cluster.upsert(CORPUS[3:5])
+    assert stats.replayed == 3 and stats.inserted == 5
+    assert "unreadable spool file" in stats.errors[0].reason
+    assert not good.exists() and cluster.spool.pending() == []
+    assert (cluster.spool.rejected_dir / f"unreadable-{damaged.name}").read_bytes() == b"\x1f\x8b not really gzip"
