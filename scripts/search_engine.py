@@ -173,8 +173,17 @@ def start(
     build = directory / "build"
     _build(engine, build, java_home, log)
     data = directory / "data"
+    made_by = directory / "data.nodes"  # a cluster's data only restarts with as many nodes
     if fresh and data.exists():
         shutil.rmtree(data)
+        made_by.unlink(missing_ok=True)
+    if made_by.is_file() and made_by.read_text().strip() != str(nodes):
+        raise EngineError(
+            f"{engine}: the data in {data} belongs to a {made_by.read_text().strip()}-node cluster;"
+            f" start with --nodes {made_by.read_text().strip()}, or with --fresh to start over"
+        )
+    if not data.is_dir() or not any(data.iterdir()):
+        made_by.write_text(str(nodes))
     for sub in ("data", "logs"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     (directory / "control.port").unlink(missing_ok=True)

@@ -10,9 +10,8 @@ How text is searched (the same words match as in the embedded index):
 - Chinese is matched on ``title_zh`` / ``text_zh``: the text cut into words by jieba in
   Python (``search.segment``, the embedded index's segmentation) and indexed with the
   built-in ``whitespace`` analyzer, so no engine plugin is needed.
-- Where the engine has the ``cjk`` analyzer, ``title_cjk`` / ``text_cjk`` hold bigrams of the
-  original Chinese text. They only add to the score: which articles match never depends on
-  the engine.
+- Where the engine has the ``cjk`` analyzer, ``title_cjk`` holds bigrams of Chinese headlines.
+  They only add to the score: which articles match never depends on the engine.
 - User text reaches the engine only as quoted phrases built from parsed terms, in
   ``simple_query_string`` with nothing but the phrase operator enabled; never ``query_string``.
 """
@@ -30,6 +29,7 @@ from pydantic import BaseModel
 
 from enrich.schema import EnrichedArticle, EventMention
 from search.documents import (
+    CJK_FIELDS,
     CJK_SUFFIX,
     LABELS,
     SORT_DATE,
@@ -106,7 +106,7 @@ def article_properties(caps: Capabilities) -> dict[str, Any]:
         # Matching only (no snippets come from here); length norms would not change which
         # articles match, and cost a little at every write.
         properties[f"{name}{ZH_SUFFIX}"] = {"type": "text", "analyzer": "whitespace", "norms": False}
-        if caps.cjk:
+        if caps.cjk and name in CJK_FIELDS:
             properties[f"{name}{CJK_SUFFIX}"] = {"type": "text", "analyzer": "cjk"}
     return properties
 
@@ -214,7 +214,7 @@ def match_query(query: SearchQuery, caps: Capabilities, among: list[str] | None 
         if any(has_han(word) for word in term):
             must.append(_simple(tokens(term), _boosted(ZH_SUFFIX)))
             if caps.cjk:
-                should.append(_simple(term, _boosted(CJK_SUFFIX)))
+                should.append(_simple(term, [f"{name}{CJK_SUFFIX}" for name in CJK_FIELDS]))
         else:
             must.append(_simple(term, _boosted()))
     bool_query: dict[str, Any] = {"filter": filters(query, among)}

@@ -43,7 +43,7 @@ def test_indexes_are_versioned_behind_aliases_made_from_templates(cluster):
     properties = next(iter(mapping.values()))["mappings"]["properties"]
     assert properties["title_zh"]["analyzer"] == "whitespace"
     assert properties["title"]["fields"]["keyword"]["type"] == "keyword"
-    assert ("text_cjk" in properties) == cluster.caps.cjk
+    assert ("title_cjk" in properties) == cluster.caps.cjk
     assert engine.count(cluster.alias("events")) == sum(len(a.events) for a in CORPUS[:3])
 
 

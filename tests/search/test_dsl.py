@@ -14,8 +14,8 @@ from search.query import SearchQuery
 def test_every_field_of_the_article_schema_is_mapped():
     properties = article_properties(Capabilities(cjk=True))
     assert set(EnrichedArticle.model_fields) <= set(properties)
-    assert properties["text_cjk"]["analyzer"] == "cjk" and properties["text_zh"]["analyzer"] == "whitespace"
-    assert "text_cjk" not in article_properties(Capabilities(cjk=False))
+    assert properties["title_cjk"]["analyzer"] == "cjk" and properties["text_zh"]["analyzer"] == "whitespace"
+    assert "text_cjk" not in properties and "title_cjk" not in article_properties(Capabilities(cjk=False))
 
 
 def test_a_new_schema_field_gets_a_mapping_from_its_type():
@@ -39,7 +39,7 @@ def test_user_text_reaches_the_engine_only_as_quoted_phrases():
     assert [q["query"] for q in queries] == ['"acquire"', '"Mayo Clinic"', '"合作"', '"a:b"', '"OR"', '"(x)"']
     assert all(q["flags"] == "PHRASE" for q in queries)
     assert queries[2]["fields"] == ["title_zh^5", "text_zh^1"]  # Chinese: the jieba words
-    assert body["query"]["bool"]["should"][0]["simple_query_string"]["fields"] == ["title_cjk^5", "text_cjk^1"]
+    assert body["query"]["bool"]["should"][0]["simple_query_string"]["fields"] == ["title_cjk"]
 
 
 def test_a_highlighted_fragment_becomes_a_plain_snippet_with_spans():
