@@ -167,7 +167,8 @@ class ClusterBackend:
                     articles = self.spool.read(path)
                 except (OSError, EOFError, ValueError) as damage:  # kept aside, never lost
                     kept = self.spool.set_aside(path)
-                    stats.errors.append(DocumentError(id=path.name, reason=f"unreadable spool file, kept as {kept}: {damage}"))
+                    reason = f"unreadable spool file, kept as {kept}: {damage}"
+                    stats.errors.append(DocumentError(id=path.name, reason=reason))
                     continue
                 self._write(articles, stats, set())
                 stats.replayed += len(articles)
@@ -245,13 +246,12 @@ class ClusterBackend:
         if known:
             query = {"query": {"terms": {"article_id": known}}, "_source": False}
             existing = {hit["_id"] for hit in self.engine.scan(self.alias("events"), query)}
+        index = self.alias("events")
         actions: list[dict[str, Any]] = [
-            {"_op_type": "delete", "_index": self.alias("events"), "_id": doc_id} for doc_id in sorted(existing - set(wanted))
+            {"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in sorted(existing - set(wanted))
         ]
         for doc_id, document in wanted.items():
-            actions.append(
-                {"_op_type": "update", "_index": self.alias("events"), "_id": doc_id, "doc": document, "doc_as_upsert": True}
-            )
+            actions.append({"_op_type": "update", "_index": index, "_id": doc_id, "doc": document, "doc_as_upsert": True})
         return actions
 
     def _bulk(self, actions: list[dict[str, Any]]) -> list[tuple[str, str, ClusterError | None]]:
@@ -317,7 +317,11 @@ class ClusterBackend:
                 {"query": dsl.match_query(query, self.caps, among=ids), "size": len(ids), "_source": False}
                 for query in queries
             ]
-            responses = [r for batch in _chunks(bodies, MSEARCH_BATCH) for r in self.engine.msearch(self.alias("articles"), batch)]
+            responses = [
+                response
+                for batch in _chunks(bodies, MSEARCH_BATCH)
+                for response in self.engine.msearch(self.alias("articles"), batch)
+            ]
             for matched, response in zip(found, responses, strict=True):
                 matched.update(hit["_id"] for hit in response["hits"]["hits"])
         return found
@@ -346,7 +350,9 @@ class ClusterBackend:
     def watches(self) -> list[Watch]:
         self.caps  # noqa: B018
         hits = self.engine.scan(self.alias("watches"), {"query": {"match_all": {}}, "_source": ["name", "watch"]})
-        found = [Watch(name=hit["_source"]["name"], query=SearchQuery.model_validate(hit["_source"]["watch"])) for hit in hits]
+        found = [
+            Watch(name=hit["_source"]["name"], query=SearchQuery.model_validate(hit["_source"]["watch"])) for hit in hits
+        ]
         return sorted(found, key=lambda watch: watch.name)
 
     def match_watches(self, article_ids: Sequence[str]) -> list[WatchMatch]:
@@ -363,7 +369,8 @@ class ClusterBackend:
         if not self.caps.percolator:
             raise ClusterError(0, "percolator", f"{self.engine.name} has no percolator; use search_watches")
         ids = list(article_ids)
-        found = [(doc_id, source) for doc_id, source in zip(ids, self.engine.mget(self.alias("articles"), ids)) if source]
+        sources = self.engine.mget(self.alias("articles"), ids)
+        found = [(doc_id, source) for doc_id, source in zip(ids, sources, strict=True) if source]
         matches = []
         for chunk in _chunks(found, PERCOLATE_BATCH):
             body = {
@@ -429,7 +436,8 @@ class ClusterBackend:
             articles = [article_from_document(hit["_source"]) for hit in chunk]
             actions: list[dict[str, Any]] = []
             for article in articles:
-                actions.append({"_index": new["articles"], "_id": article.id, "_source": index_document(article, caps.cjk)})
+                document = index_document(article, caps.cjk)
+                actions.append({"_index": new["articles"], "_id": article.id, "_source": document})
                 for doc_id, document in event_documents(article):
                     actions.append({"_index": new["events"], "_id": doc_id, "_source": document})
             for doc_id, _, error in self._bulk(actions):

@@ -91,7 +91,7 @@ def _known_fields(caps: Capabilities) -> dict[str, dict[str, Any]]:
         "lang": KEYWORD,
         "published_at": DATE,
         "fetched_at": DATE,
-        "author": {"type": "text", "analyzer": ENGLISH, "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+        "author": _text(caps, keyword=True),
         "site_name": KEYWORD,
         "events": {"properties": _model_properties(EventMention, {"evidence": _text(caps)})},
     }

@@ -80,7 +80,9 @@ class SearchQuery(BaseModel):
 
     def fingerprint(self) -> str:
         """What identifies this query's result list (not the page): a cursor belongs to it."""
-        selection = self.model_dump(mode="json", include={"text", "types", "langs", "sources", "since", "until", "sort"})
+        selection = self.model_dump(
+            mode="json", include={"text", "types", "langs", "sources", "since", "until", "sort"}
+        )
         return hashlib.sha256(json.dumps(selection, sort_keys=True).encode()).hexdigest()[:16]
 
     def cursor_values(self) -> list | None:

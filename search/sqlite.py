@@ -153,7 +153,8 @@ class SqliteBackend:
             rows = self._db.execute("SELECT rowid, doc FROM articles").fetchall()
             for number, (rowid, doc) in enumerate(rows, 1):
                 article = EnrichedArticle.model_validate_json(doc)
-                self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (utc_key(sort_date(article)), rowid))
+                key = utc_key(sort_date(article))
+                self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
                 self._index_text(rowid, article)
                 if progress and number % 1000 == 0:
                     progress(f"articles re-indexed: {number}")
@@ -196,7 +197,9 @@ class SqliteBackend:
         words = [word for term in terms for word in term]
         return SearchResult(
             total=total,
-            hits=[_hit(EnrichedArticle.model_validate_json(doc), rank if terms else None, words) for doc, rank, *_ in page],
+            hits=[
+                _hit(EnrichedArticle.model_validate_json(doc), rank if terms else None, words) for doc, rank, *_ in page
+            ],
             terms=words,
             facets={facet: self._facet(with_m, params, facet, query.facet_size) for facet in query.facets},
             histogram=self._histogram(with_m, params, query.histogram) if query.histogram else [],
