@@ -6,7 +6,15 @@ annotations at definition time (context type, IO manager types)."""
 
 from collections import Counter
 
-from dagster import AssetExecutionContext, MaterializeResult, Output, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    Output,
+    asset,
+)
 from pydantic import BaseModel, Field
 
 from enrich.articles import build_article, merge_refetch
@@ -28,7 +36,22 @@ class ArticleBatch(BaseModel):
     rejections: list[Rejection] = Field(default_factory=list)
 
 
-@asset(partitions_def=SOURCE_DAY, kinds={"scrapy"}, group_name="ingest")
+NEW_ARTICLES_CHECK = "source_yields_new_articles"
+
+
+@asset(
+    partitions_def=SOURCE_DAY,
+    kinds={"scrapy"},
+    group_name="ingest",
+    check_specs=[
+        AssetCheckSpec(
+            NEW_ARTICLES_CHECK,
+            asset="raw_pages",
+            description="Fails when a source's last crawl.stale_after_runs crawls found no new article: "
+            "its feed went quiet or its layout changed under our selectors.",
+        )
+    ],
+)
 def raw_pages(
     context: AssetExecutionContext,
     crawler: CrawlerResource,
@@ -37,7 +60,16 @@ def raw_pages(
 ) -> MaterializeResult:
     """Every response and failure of one crawl of a source, kept losslessly in the raw store."""
     partition = SourceDay.of(context)
-    return crawler.crawl(context, sources.get(partition.source_id), partition.day, raw_store.store)
+    crawled = crawler.crawl(context, sources.get(partition.source_id), partition.day, raw_store.store)
+    quiet = crawler.runs_without_new_articles(partition.source_id)
+    check = AssetCheckResult(
+        check_name=NEW_ARTICLES_CHECK,
+        passed=quiet < crawler.stale_after_runs,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"runs_without_new_articles": quiet, "threshold": crawler.stale_after_runs},
+        description=f"{partition.source_id}: {quiet} consecutive crawl(s) without a new article",
+    )
+    return MaterializeResult(metadata=crawled.metadata, check_results=[check])
 
 
 @asset(partitions_def=SOURCE_DAY, deps=[raw_pages], kinds={"python"}, group_name="ingest")

@@ -10,6 +10,7 @@ that file's directory. Sources live in their own file (``sources_file``), read b
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from spiders.job import CrawlLimits
 from spiders.sources import Source
 
 CONFIG_ENV = "MEDRADAR_CONFIG"
@@ -38,7 +40,10 @@ def default_data_dir() -> Path:
     return Path(base) / "medradar"
 
 
-class CrawlSettings(BaseModel):
+class CrawlSettings(CrawlLimits):
+    """The ``crawl`` section: politeness and limits (``spiders.job.CrawlLimits``), who we are,
+    and when a source's silence becomes suspicious."""
+
     model_config = ConfigDict(extra="forbid")
 
     contact_url: AnyHttpUrl = Field(
@@ -49,11 +54,9 @@ class CrawlSettings(BaseModel):
         default="MedRadar/0.1 (+{contact_url})",
         description="sent with every request; {contact_url} is filled in",
     )
-    obey_robots: bool = True
-    concurrency_per_domain: int = Field(default=1, ge=1, le=2)
-    autothrottle: bool = True
-    page_budget: int = Field(default=500, ge=1, description="pages per source per run at most")
-    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
+    stale_after_runs: int = Field(
+        default=3, ge=1, description="consecutive crawls of a source without a new article before its check fails"
+    )
 
     @property
     def resolved_user_agent(self) -> str:
@@ -119,6 +122,11 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def crawl_state_dir(self) -> Path:
+        """Where the crawler remembers, per source, what it has seen (``spiders.state``)."""
+        return self.data_dir / "crawl"
 
     @property
     def dagster_home(self) -> Path:
@@ -195,17 +203,42 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, [("", f"cannot read: {error}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         reason = getattr(error, "problem", None) or str(error)
+        if isinstance(error, _DuplicateKey):
+            raise ConfigError(path, [("", f"{where}{reason}")]) from None
         raise ConfigError(path, [("", f"{where}invalid YAML: {reason}")]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(path, [("", f"expected a mapping at the top level, found {type(data).__name__}")])
     return data
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last
+    one silently, so a second ``feeds:`` in a source would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                break  # SafeLoader reports unhashable keys itself
+            if key in seen:
+                raise _DuplicateKey(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
 def _resolve_path(data: dict[str, Any], key_path: tuple[str, ...], base_dir: Path) -> None:
@@ -224,7 +257,7 @@ def _problems(error: ValidationError, prefix: str = "") -> list[tuple[str, str]]
         key = prefix
         for part in item["loc"]:
             key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-        reason = item["msg"]
+        reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "unknown key"
         elif item["type"] == "missing":

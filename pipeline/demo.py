@@ -53,9 +53,11 @@ def write_sources(settings: Settings, sources: list[Source]) -> None:
 
 
 def forget_sources(settings: Settings, source_ids: list[str]) -> None:
-    """Remove what earlier runs stored for these sources: raw pages, stage outputs, index."""
+    """Remove what earlier runs stored for these sources: raw pages, the crawler's memory,
+    stage outputs, index."""
     for source_id in source_ids:
         shutil.rmtree(settings.raw_dir / source_id, ignore_errors=True)
+        shutil.rmtree(settings.crawl_state_dir / source_id, ignore_errors=True)
         if settings.assets_dir.is_dir():
             for asset_dir in settings.assets_dir.iterdir():
                 shutil.rmtree(asset_dir / source_id, ignore_errors=True)

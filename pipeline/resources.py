@@ -6,15 +6,18 @@ import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResult, PipesSubprocessClient
+from pydantic import Field
 
 from enrich.events import RuleClassifier, load_event_types
 from pipeline.config import Settings, load_sources
 from search.backend import SearchBackend, open_backend
-from spiders.job import CrawlJob
+from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
 from spiders.sources import Source
+from spiders.state import CrawlState
 
 
 class SourcesResource(ConfigurableResource):
@@ -43,28 +46,36 @@ class RawStoreResource(ConfigurableResource):
 
 
 class CrawlerResource(ConfigurableResource):
-    """Scrapy, run in a subprocess per crawl through Dagster Pipes."""
+    """Scrapy, run in a subprocess per crawl through Dagster Pipes, with its memory of what
+    each source has already given (``spiders.state``)."""
 
     user_agent: str
-    obey_robots: bool = True
-    concurrency_per_domain: int = 1
-    autothrottle: bool = True
-    page_budget: int = 500
-    timeout: float = 30.0
+    limits: dict[str, Any] = Field(default_factory=dict, description="spiders.job.CrawlLimits")
+    state_dir: str
     logs_dir: str
+    stale_after_runs: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CrawlerResource:
         crawl = settings.crawl
         return cls(
             user_agent=crawl.resolved_user_agent,
-            obey_robots=crawl.obey_robots,
-            concurrency_per_domain=crawl.concurrency_per_domain,
-            autothrottle=crawl.autothrottle,
-            page_budget=crawl.page_budget,
-            timeout=crawl.timeout,
+            limits=CrawlLimits.model_validate(crawl.model_dump(include=set(CrawlLimits.model_fields))).model_dump(),
+            state_dir=str(settings.crawl_state_dir),
             logs_dir=str(settings.logs_dir),
+            stale_after_runs=crawl.stale_after_runs,
         )
+
+    def runs_without_new_articles(self, source_id: str) -> int:
+        """How many of the source's latest finished crawls in a row found no new article."""
+        with CrawlState(Path(self.state_dir), source_id) as state:
+            recent = state.recent_crawls(self.stale_after_runs)
+        quiet = 0
+        for crawl in recent:
+            if crawl.new_articles:
+                break
+            quiet += 1
+        return quiet
 
     def crawl(
         self, context: AssetExecutionContext, source: Source, day: date, raw_store: RawStore
@@ -72,14 +83,11 @@ class CrawlerResource(ConfigurableResource):
         job = CrawlJob(
             source=source,
             raw_dir=raw_store.root,
+            state_dir=Path(self.state_dir),
             day=day,
             crawl_id=context.run_id,
             user_agent=self.user_agent,
-            obey_robots=self.obey_robots,
-            concurrency_per_domain=self.concurrency_per_domain,
-            autothrottle=self.autothrottle,
-            page_budget=self.page_budget,
-            timeout=self.timeout,
+            limits=CrawlLimits.model_validate(self.limits),
             log_file=Path(self.logs_dir) / f"crawl-{source.id}-{context.run_id}.log",
         )
         context.log.info(f"crawling {source.id}; Scrapy log: {job.log_file}")

@@ -200,6 +200,8 @@ class SampleSite:
                 homepage=outlet.home_url,
                 feeds=[outlet.feed_url],
                 listings=[outlet.listing_url],
+                link_css="a.article-link",
+                next_css='a[rel="next"]',
                 allowed_domains=["127.0.0.1", "localhost"],
                 crawl_delay=0,
             )

@@ -28,7 +28,7 @@ def test_demo_then_search(tmp_path):
     assert first.returncode == 0, first.stderr
     counts = totals(first.stdout)
     assert counts == {
-        "pages fetched": 13, "articles extracted": 11, "articles with events": 10, "articles indexed": 11,
+        "pages fetched": 17, "articles extracted": 11, "articles with events": 10, "articles indexed": 11,
     }
     assert "try next" in first.stdout
 

@@ -13,7 +13,8 @@ from tests.support import medradar
 def test_run_materialises_every_stage_and_rerunning_changes_nothing(tmp_path, sample_config):
     first = medradar("--config", str(sample_config), "run")
     assert first.returncode == 0, first.stderr
-    assert re.search(r"medtech-wire .* pages 6 \(0 failed\) → articles 5 \(0 rejected\) .* indexed 5", first.stdout)
+    # feed + listing pages 1 and 2 + 5 articles
+    assert re.search(r"medtech-wire .* pages 8 \(0 failed\) → articles 5 \(0 rejected\) .* indexed 5", first.stdout)
     settings = load_settings(sample_config)
     with SqliteBackend(settings.index_path) as index:
         before = {hit.id: index.get(hit.id) for hit in index.search(SearchQuery(limit=100)).hits}
@@ -21,6 +22,8 @@ def test_run_materialises_every_stage_and_rerunning_changes_nothing(tmp_path, sa
 
     second = medradar("--config", str(sample_config), "run", "--source", "yixie-guancha")
     assert second.returncode == 0, second.stderr
+    # The crawler remembers: only the feed and the two listing pages are fetched again.
+    assert re.search(r"yixie-guancha .* pages 3 \(0 failed\)", second.stdout)
     assert "indexed 0 (6 unchanged)" in second.stdout
     with SqliteBackend(settings.index_path) as index:
         after = {hit.id: index.get(hit.id) for hit in index.search(SearchQuery(limit=100)).hits}

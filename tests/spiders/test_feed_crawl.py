@@ -16,7 +16,7 @@ from spiders.sources import Source
 
 def crawl(tmp_path, source: Source) -> dict:
     job = CrawlJob(
-        source=source, raw_dir=tmp_path / "raw", day=date(2025, 6, 1), crawl_id="run-1",
+        source=source, raw_dir=tmp_path / "raw", state_dir=tmp_path / "state", day=date(2025, 6, 1), crawl_id="run-1",
         user_agent="MedRadar-test (+http://127.0.0.1/contact)", log_file=tmp_path / "crawl.log",
     )
     job_file = tmp_path / "job.json"
