@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,6 +246,51 @@ def ui(
         env[CONFIG_ENV] = str(Path(ctx.obj.config).resolve())
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipeline.definitions"]
     raise typer.Exit(subprocess.call([*command, "-h", "127.0.0.1", "-p", str(port)], env=env))
+
+
+sources_app = typer.Typer(
+    help="The source registry (sources.yaml): check it, list it.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(sources_app, name="sources")
+
+
+def _sources_file(ctx: typer.Context, path: Path | None) -> Path:
+    return path if path is not None else ctx.obj.settings.sources_file
+
+
+@sources_app.command("check", epilog="Example: medradar sources check sources.yaml")
+def sources_check(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="default: the configured sources_file")] = None,
+) -> None:
+    """Validate the registry strictly, offline: unknown or repeated keys, bad URLs, entry
+    points off the allowed domains, selectors and patterns that do not parse, unknown time
+    zones, duplicate ids. Prints one line per problem and exits 2 if there is any."""
+    file = _sources_file(ctx, path)
+    sources = load_sources(file)  # ConfigError: one line per problem, exit code 2 (see main)
+    languages = Counter(source.language for source in sources)
+    unverified = [source.id for source in sources if source.selectors_verified is None]
+    summary = ", ".join(f"{count} {language}" for language, count in sorted(languages.items()))
+    console.out.print(console.plain(f"{file}: {len(sources)} sources OK ({summary})"))
+    if unverified:
+        console.out.print(console.plain(f"never verified against the live site: {', '.join(unverified)}", "yellow"))
+
+
+@sources_app.command("list", epilog="Example: medradar sources list --json")
+def sources_list(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="default: the configured sources_file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """List the sources: id, language, how they are crawled, when their selectors were last verified."""
+    sources = load_sources(_sources_file(ctx, path))
+    if as_json:
+        sys.stdout.write(json.dumps([s.model_dump(mode="json") for s in sources], ensure_ascii=False, indent=2) + "\n")
+        return
+    for source in sources:
+        verified = source.selectors_verified.isoformat() if source.selectors_verified else "never verified"
+        line = f"{source.id:<20} {source.language}  {'+'.join(source.entry_kinds):<20} {verified:<15} {source.name}"
+        console.out.print(console.plain(line))
 
 
 def _print_report(report: Any) -> None:

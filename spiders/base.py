@@ -57,6 +57,7 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.recorder = PageRecorder(spider.writer, spider.state, crawler, spider.job.limits.max_attempts)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
         return spider
 
     # -- entry points ------------------------------------------------------------------
@@ -191,14 +192,23 @@ class SourceSpider(scrapy.Spider):
         kind = failure.request.meta.get("medradar_kind", "article")
         yield page_from_failure(failure, kind, self.source.id, self.job.crawl_id, self.allowed_domains)
 
+    # Scrapy drops some requests while scheduling them, without calling their errback: a
+    # redirect off the site (its OffsiteMiddleware, on request_scheduled) and a redirect back to
+    # a URL already fetched (the duplicate filter, then request_dropped). Both are recorded here.
+
+    def request_scheduled(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
+        # Links are checked before they are requested, so a request off the site is a redirect.
+        if "medradar_kind" in request.meta and not on_domains(request.url, self.allowed_domains):
+            self._record_dropped(request, f"redirected to {request.url}, off the allowed domains")
+
     def request_dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
-        """Scrapy drops some requests when scheduling them (a redirect off the site, a redirect
-        back to a URL already fetched), without calling the errback: record those too."""
-        if spider not in (self, None) or "medradar_kind" not in request.meta:
-            return
-        reason = ignored_reason(request, "dropped by the scheduler", self.allowed_domains)
-        detail = f"{reason}: dropped by the scheduler"
-        self.recorder.record(failed_page(request, request.meta["medradar_kind"], self.source.id, self.job.crawl_id, detail))
+        if "medradar_kind" in request.meta:
+            self._record_dropped(request, "dropped by the scheduler")
+
+    def _record_dropped(self, request: scrapy.Request, detail: str) -> None:
+        reason = ignored_reason(request, detail, self.allowed_domains)
+        page = failed_page(request, request.meta["medradar_kind"], self.source.id, self.job.crawl_id, f"{reason}: {detail}")
+        self.recorder.record(page)
 
     def _declared_canonical(self, response: Response) -> str | None:
         """The page's rel=canonical, when it is a valid URL on the site."""

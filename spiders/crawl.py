@@ -69,6 +69,10 @@ def scrapy_settings(job: CrawlJob) -> Settings:
             "USER_AGENT": job.user_agent,
             "ROBOTSTXT_OBEY": limits.obey_robots,
             "CONCURRENT_REQUESTS_PER_DOMAIN": limits.concurrency_per_domain,
+            # A crawl is one source: its requests all go to one site, so the whole downloader
+            # holds no more than that. It also means a request waits for a host's pause
+            # (BackoffRetryMiddleware) before it is sent, instead of queueing behind it.
+            "CONCURRENT_REQUESTS": limits.concurrency_per_domain,
             "DOWNLOAD_DELAY": job.source.crawl_delay,
             "AUTOTHROTTLE_ENABLED": limits.autothrottle,
             "AUTOTHROTTLE_START_DELAY": max(job.source.crawl_delay, 1.0),

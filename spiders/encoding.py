@@ -35,9 +35,9 @@ _DETECTION_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class Encodings:
     header: str | None
-    """Charset in the Content-Type header, as sent."""
+    """Charset in the Content-Type header (resolved: a ``gbk`` label reads ``gb18030``)."""
     declared: str | None
-    """What the document itself declares: BOM, ``<meta charset>`` or ``<?xml encoding?>``."""
+    """What the document itself declares: BOM, ``<meta charset>`` or ``<?xml encoding?>`` (resolved)."""
     detected: str
     """The Python codec the bytes decode with (normalised, e.g. ``gb18030``, ``big5hkscs``)."""
 

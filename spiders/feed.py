@@ -37,10 +37,10 @@ def feed_links(response: Response) -> tuple[list[str], str | None]:
     """The entry links of an RSS/Atom feed, and what is wrong with the feed, if anything."""
     feed = feedparser.parse(
         response.body,
-        response_headers={
-            "content-location": response.url,  # the base of relative links and xml:base
-            "content-type": response.headers.get("Content-Type", b"").decode("latin-1"),
-        },
+        # No content-location: feedparser would resolve links against it, and turn an invalid
+        # link such as "http://" into the feed's own URL. Links come back as written (or as
+        # resolved against an absolute xml:base); ``follow`` resolves the rest.
+        response_headers={"content-type": response.headers.get("Content-Type", b"").decode("latin-1")},
     )
     if not feed.entries:
         if feed.get("bozo") and not feed.get("version"):

@@ -45,9 +45,11 @@ class RawPage(BaseModel):
     headers: dict[str, list[str]] = Field(default_factory=dict)
     fetched_at: datetime
     body: bytes = b""
-    header_encoding: str | None = Field(default=None, description="charset of the Content-Type header, as sent")
+    header_encoding: str | None = Field(
+        default=None, description="charset of the Content-Type header (labels resolved as browsers do: gbk → gb18030)"
+    )
     declared_encoding: str | None = Field(
-        default=None, description="what the body declares: BOM, <meta charset> or <?xml encoding?>"
+        default=None, description="what the body declares: BOM, <meta charset> or <?xml encoding?> (resolved)"
     )
     detected_encoding: str | None = Field(
         default=None, description="the codec the body bytes decode with (see spiders.encoding)"
