@@ -19,6 +19,7 @@ from scrapy.http import Response, TextResponse
 from spiders.base import SourceSpider
 from spiders.rawstore import RawPage
 from spiders.sources import Source
+from spiders.urls import absolute_url, canonical_url
 
 
 class ListingSpider(SourceSpider):
@@ -44,7 +45,8 @@ class ListingSpider(SourceSpider):
             requests = list(self.follow_links(links, response))
             next_link = next_page_link(response, self.source) if isinstance(response, TextResponse) else None
             if next_link and number >= self.source.max_pages:
-                self.decide(next_link, response.url, "skipped", "page_limit")
+                url = absolute_url(next_link, response.url)
+                self.decide((canonical_url(url) if url else None) or next_link, response.url, "skipped", "page_limit")
             elif next_link:
                 request = self.follow_index(
                     next_link, response.url, "listing", self.parse_listing, conditional=False,

@@ -260,7 +260,7 @@ class FixtureWeb:
         if name in ZH_PAGES:
             spec = ZH_PAGES[name]
             meta = f'<meta charset="{spec.meta}">' if spec.meta else ""
-            html = f"<html><head>{meta}<title>手术机器人</title></head><body><p>{spec.text}</p></body></html>"
+            html = f"<html><head>{meta}<title>{spec.text[:8]}</title></head><body><p>{spec.text}</p></body></html>"
             content_type = f"text/html; charset={spec.header}" if spec.header else "text/html"
             return Response(200, html.encode(spec.encoding), {"Content-Type": content_type})
         if name == "big5-atom.html":
