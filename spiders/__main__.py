@@ -36,6 +36,7 @@ def _main(argv: list[str] | None) -> int:
                     "articles_fetched": stats.articles,
                     "new_articles": stats.new_articles,
                     "bytes": stats.bytes,
+                    "crawl_seconds": stats.seconds,
                     "failed_by_reason": {"raw_value": stats.failed_by_reason, "type": "json"},
                     "skipped_by_reason": {"raw_value": stats.skipped_by_reason, "type": "json"},
                     "deferred_by_reason": {"raw_value": stats.deferred_by_reason, "type": "json"},

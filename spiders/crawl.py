@@ -40,6 +40,7 @@ class CrawlStats:
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
     deferred_by_reason: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
+    seconds: float = 0.0
     segment: str | None = None
     finish_reason: str | None = None
 
@@ -144,6 +145,7 @@ def stats_from_scrapy(stats: dict) -> CrawlStats:
         skipped_by_reason=prefixed("medradar/skipped_by_reason/"),
         deferred_by_reason=prefixed("medradar/deferred_by_reason/"),
         bytes=stats.get("medradar/bytes", 0),
+        seconds=round(stats.get("elapsed_time_seconds", 0.0), 3),
         segment=stats.get("medradar/segment"),
         finish_reason=stats.get("finish_reason"),
     )
