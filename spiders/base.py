@@ -26,7 +26,7 @@ from spiders.pipelines import PageRecorder
 from spiders.rawstore import PageKind, RawPage, SegmentWriter
 from spiders.sources import on_domains
 from spiders.state import CrawlState, Link, LinkDecision
-from spiders.urls import absolute_url, canonical_url
+from spiders.urls import MAX_URL_LENGTH, absolute_url, canonical_url
 
 # Index pages (feeds, sitemaps, listings) go before articles: they decide what is fetched.
 INDEX_PRIORITY = 10
@@ -76,6 +76,11 @@ class SourceSpider(scrapy.Spider):
         """The index pages to start from; each spider type adds its own (cooperatively)."""
         return iter(())
 
+    def index_requests(self, urls: list[Any], kind: PageKind, callback: Any, **meta: Any) -> Iterator[scrapy.Request]:
+        for url in urls:
+            if request := self.index_request(str(url), kind, callback, **meta):
+                yield request
+
     def index_request(self, url: str, kind: PageKind, callback: Any, found_on: str | None = None,
                       conditional: bool = True, **meta: Any) -> scrapy.Request | None:
         """A request for a feed, sitemap or listing page, or None when the budget is spent."""
@@ -105,24 +110,18 @@ class SourceSpider(scrapy.Spider):
     def follow_index(self, link: str, found_on: str, kind: PageKind, callback: Any,
                      conditional: bool = True, **meta: Any) -> scrapy.Request | None:
         """A request for an index page linked from another (a child sitemap, a next listing page)."""
-        url = absolute_url(link, found_on)
-        key = canonical_url(url) if url else None
+        key = self._on_site(link, found_on)
         if key is None:
-            return self.decide(link.strip()[:2083] or "(empty link)", found_on, "skipped", "invalid_url")
-        if not on_domains(key, self.allowed_domains):
-            return self.decide(key, found_on, "skipped", "off_domain")
+            return None
         if key in self.indexes_requested:
             return self.decide(key, found_on, "skipped", "duplicate")
         return self.index_request(key, kind, callback, found_on, conditional, **meta)
 
     def follow(self, link: str, found_on: str) -> scrapy.Request | None:
         """A request for the article at ``link``, or None with the reason logged."""
-        url = absolute_url(link, found_on)
-        key = canonical_url(url) if url else None
+        key = self._on_site(link, found_on)
         if key is None:
-            return self.decide(link.strip()[:2083] or "(empty link)", found_on, "skipped", "invalid_url")
-        if not on_domains(key, self.allowed_domains):
-            return self.decide(key, found_on, "skipped", "off_domain")
+            return None
         if self.article_pattern and not self.article_pattern.search(key):
             return self.decide(key, found_on, "skipped", "not_article")
         if key in self.queued:
@@ -134,6 +133,16 @@ class SourceSpider(scrapy.Spider):
             return self.decide(key, found_on, "skipped", f"{known.state}_before")
         self.state.add_pending(key, key, found_on, self.job.crawl_id)
         return self._article_request(key, found_on)
+
+    def _on_site(self, link: str, found_on: str) -> str | None:
+        """The canonical URL of ``link`` when it is a valid URL on the site; else None, logged."""
+        url = absolute_url(link, found_on)
+        key = canonical_url(url) if url else None
+        if key is None:
+            return self.decide(link.strip()[:MAX_URL_LENGTH] or "(empty link)", found_on, "skipped", "invalid_url")
+        if not on_domains(key, self.allowed_domains):
+            return self.decide(key, found_on, "skipped", "off_domain")
+        return key
 
     def decide(self, url: str, found_on: str | None, decision: LinkDecision, reason: str | None) -> None:
         self.state.log_link(self.job.crawl_id, Link(url, found_on, decision, reason))

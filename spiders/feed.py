@@ -16,9 +16,7 @@ class FeedSpider(SourceSpider):
     name = "feed"
 
     def entry_requests(self) -> Iterator[scrapy.Request]:
-        for url in self.source.feeds:
-            if request := self.index_request(str(url), "feed", self.parse_feed):
-                yield request
+        yield from self.index_requests(self.source.feeds, "feed", self.parse_feed)
         yield from super().entry_requests()
 
     def parse_feed(self, response: Response) -> Iterator[RawPage | scrapy.Request]:

@@ -26,9 +26,7 @@ class ListingSpider(SourceSpider):
     name = "listing"
 
     def entry_requests(self) -> Iterator[scrapy.Request]:
-        for url in self.source.listings:
-            if request := self.index_request(str(url), "listing", self.parse_listing, listing_page=1):
-                yield request
+        yield from self.index_requests(self.source.listings, "listing", self.parse_listing, listing_page=1)
         yield from super().entry_requests()
 
     def parse_listing(self, response: Response) -> Iterator[RawPage | scrapy.Request]:

@@ -84,9 +84,7 @@ class NewsSitemapSpider(SourceSpider):
     name = "sitemap"
 
     def entry_requests(self) -> Iterator[scrapy.Request]:
-        for url in self.source.sitemaps:
-            if request := self.index_request(str(url), "sitemap", self.parse_sitemap):
-                yield request
+        yield from self.index_requests(self.source.sitemaps, "sitemap", self.parse_sitemap)
         yield from super().entry_requests()
 
     def parse_sitemap(self, response: Response) -> Iterator[RawPage | scrapy.Request]:

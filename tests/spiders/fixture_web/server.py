@@ -42,9 +42,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
+
+from pipeline.sample_site.server import serve_http
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /private/\n"
 FEED_ETAG = '"news-v1"'
@@ -431,15 +433,7 @@ def serve_fixture_web() -> Iterator[FixtureWeb]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    web = FixtureWeb(f"http://127.0.0.1:{port}", f"http://localhost:{port}")
-    thread = threading.Thread(target=server.serve_forever, name="fixture-web", daemon=True)
-    thread.start()
-    try:
+    with serve_http(Handler, name="fixture-web") as server:
+        port = server.server_address[1]
+        web = FixtureWeb(f"http://127.0.0.1:{port}", f"http://localhost:{port}")
         yield web
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
