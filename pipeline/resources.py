@@ -69,10 +69,12 @@ class CrawlerResource(ConfigurableResource):
     def runs_without_new_articles(self, source_id: str) -> int:
         """How many of the source's latest finished crawls in a row found no new article."""
         with CrawlState(Path(self.state_dir), source_id) as state:
-            recent = state.recent_crawls(self.stale_after_runs)
+            recent = state.recent_crawls(self.stale_after_runs + 5)
         quiet = 0
         for crawl in recent:
-            if crawl.new_articles:
+            if crawl.new_articles is None:
+                continue  # killed before it could count: says nothing either way
+            if crawl.new_articles or quiet == self.stale_after_runs:
                 break
             quiet += 1
         return quiet

@@ -216,8 +216,8 @@ class SourceSpider(scrapy.Spider):
 
     def _record_dropped(self, request: scrapy.Request, detail: str) -> None:
         reason = ignored_reason(request, detail, self.allowed_domains)
-        page = failed_page(request, request.meta["medradar_kind"], self.source.id, self.job.crawl_id, f"{reason}: {detail}")
-        self.recorder.record(page)
+        kind = request.meta["medradar_kind"]
+        self.recorder.record(failed_page(request, kind, self.source.id, self.job.crawl_id, f"{reason}: {detail}"))
 
     def _declared_canonical(self, response: Response) -> str | None:
         """The page's rel=canonical, when it is a valid URL on the site."""

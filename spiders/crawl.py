@@ -101,7 +101,10 @@ def run_crawl(job: CrawlJob) -> CrawlStats:
     store = RawStore(job.raw_dir)
     # Opened here, before Scrapy starts: Scrapy only logs errors raised while opening item
     # pipelines, and a crawl that cannot store what it fetches must fail, loudly.
-    with store.writer(job.source.id, job.day, job.crawl_id) as writer, CrawlState(job.state_dir, job.source.id) as state:
+    with (
+        store.writer(job.source.id, job.day, job.crawl_id) as writer,
+        CrawlState(job.state_dir, job.source.id) as state,
+    ):
         resume_after_kill(state, job.crawl_id)
         state.start_crawl(job.crawl_id, writer.path)
         process = AsyncCrawlerProcess(scrapy_settings(job))

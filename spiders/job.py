@@ -18,7 +18,7 @@ class CrawlLimits(BaseModel):
     obey_robots: bool = True
     concurrency_per_domain: int = Field(default=1, ge=1, le=2, description="requests in flight per host")
     autothrottle: bool = True
-    page_budget: int = Field(default=500, ge=1, description="requests per source per run at most")
+    page_budget: int = Field(default=500, ge=1, description="requests per source per run at most (retries aside)")
     timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="a longer response is abandoned (reason too_large)"

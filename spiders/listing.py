@@ -76,7 +76,8 @@ def _values(selected: SelectorList[Selector]) -> list[str]:
     """``href`` of selected elements; the value itself of selected attributes or text."""
     values = []
     for item in selected:
-        value = item.attrib.get("href") if item.type in ("html", "xml") and not isinstance(item.root, str) else item.get()
+        element = item.type in ("html", "xml") and not isinstance(item.root, str)
+        value = item.attrib.get("href") if element else item.get()
         if value and value.strip():
             values.append(value.strip())
     return values

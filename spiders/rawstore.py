@@ -38,7 +38,8 @@ class RawPage(BaseModel):
     url: str = Field(description="final URL after redirects")
     redirects: list[Redirect] = Field(default_factory=list, description="the hops from request_url to url")
     canonical_url: str | None = Field(
-        default=None, description="the crawler's key for the page: its rel=canonical if on the site, else its URL, normalised"
+        default=None,
+        description="the crawler's key for the page: its rel=canonical if on the site, else its URL, normalised",
     )
     found_on: str | None = Field(default=None, description="the feed, sitemap or listing that linked it")
     status: int | None = Field(default=None, description="HTTP status; None when nothing came back")

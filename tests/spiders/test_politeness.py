@@ -26,7 +26,7 @@ def test_requests_are_spaced_by_the_source_crawl_delay(tmp_path, web):
     times = sorted(hit.at for hit in web.hits if hit.path != "/robots.txt")
     assert len(times) == 4
     # Scrapy varies the delay by ±50% so requests do not fall in step.
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.19
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.19
 
 
 def test_scrapy_is_configured_from_the_job(tmp_path, web):
