@@ -41,18 +41,19 @@ class PageRecorder:
             self.stats.inc_value("medradar/failed")
             self.stats.inc_value(f"medradar/failed_by_reason/{page.reason}")
         if page.kind == "article":
-            self._remember(page, stored_keys(page)[0])
+            self._remember(page)
 
-    def _remember(self, page: RawPage, key: str) -> None:
-        crawl_id = page.crawl_id
+    def _remember(self, page: RawPage) -> None:
+        keys = stored_keys(page)
+        key = keys[0]
         if page.ok:
             before = self.state.get(key)
-            self.state.mark_stored(stored_keys(page), key, crawl_id)
+            self.state.mark_stored(keys, key, page.crawl_id)
             if before is None or before.state != "stored":
                 self.stats.inc_value("medradar/new_articles")
         else:
             reason = page.reason or f"http_{page.status}"
-            self.state.mark_failed(key, key, reason, is_permanent(reason), self.max_attempts, crawl_id)
+            self.state.mark_failed(key, key, reason, is_permanent(reason), self.max_attempts, page.crawl_id)
 
 
 def stored_keys(page: RawPage) -> list[str]:
