@@ -14,5 +14,23 @@ _BOUNDARY = re.compile(
 )
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in ``text``, whitespace trimmed, in order."""
+    spans = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for begin, end in spans:
+        part = text[begin:end]
+        stripped = part.strip()
+        if stripped:
+            begin += len(part) - len(part.lstrip())
+            trimmed.append((begin, begin + len(stripped)))
+    return trimmed
+
+
 def split_sentences(text: str) -> list[str]:
-    return [part.strip() for part in _BOUNDARY.split(text) if part and part.strip()]
+    return [text[begin:end] for begin, end in sentence_spans(text)]
