@@ -21,19 +21,19 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CN_NUM = r"[零〇一二两三四五六七八九十百千]+"
 _VAGUE = r"数十|数百|数千|几十|几百|几千|数|几|上"
 
+_ZH_SCALE = r"万亿|千亿|百亿|十亿|亿|千万|百万|十万|万|千"
 _EN_QUALIFIER = (
     r"about|around|approximately|approx\.|roughly|nearly|almost|close to|some|more than|over|"
     r"upwards of|in excess of|at least|up to|as much as|less than|under|an estimated|estimated|"
     r"a reported|north of|between|~"
 )
-_EN_SCALE = r"\s?(?:trillion|billion|million|thousand|bn|mn|mln|tn)\b|[bmk]\b"
+_EN_SCALE = rf"\s?(?:trillion|billion|million|thousand|bn|mn|mln|tn)\b|[bmk]\b|{_ZH_SCALE}"
 _EN_SYMBOL = r"US\$|USD|HK\$|HKD|A\$|AUD|C\$|CAD|S\$|SGD|\$|€|EUR|£|GBP|¥|￥|JPY|CNY|RMB|CHF|₩|KRW"
 _EN_WORD = (
     r"(?:US |U\.S\. |Hong Kong |Singapore |Australian |Canadian )?dollars|euros?|pounds(?: sterling)?|"
     r"yuan|renminbi|yen|Swiss francs|francs|won|USD|EUR|RMB|CNY|HKD|JPY|GBP|CHF"
 )
 _ZH_QUALIFIER = r"大约|约合|约|将近|接近|近|超过|超|逾|不少于|不低于|至少|最高"
-_ZH_SCALE = r"万亿|千亿|百亿|十亿|亿|千万|百万|十万|万|千"
 _ZH_CURRENCY = r"美元|欧元|英镑|日元|港元|港币|元人民币|人民币|元|瑞士法郎|澳元|新加坡元|韩元"
 
 _AMOUNT = re.compile(
@@ -185,7 +185,10 @@ def _result(
 
 
 def _en_scale(word: str | None) -> float:
-    return _EN_SCALES[word.strip().lower()] if word else 1.0
+    if not word:
+        return 1.0
+    word = word.strip()
+    return _ZH_SCALES[word] if word in _ZH_SCALES else _EN_SCALES[word.lower()]
 
 
 def _number(text: str) -> float:

@@ -4,7 +4,8 @@ A news article states what it reports in its headline and lead; later sentences 
 and a word met only there is usually a passing mention. So a trigger in the headline counts
 ``TITLE_WEIGHT``, one in the lead (first ``LEAD_SENTENCES`` sentences) ``LEAD_WEIGHT``, one
 further down ``BODY_WEIGHT`` (all of those together at most ``BODY_CAP``); weak triggers count
-half. Without a hit in the headline or lead the total is halved. The total maps to a score in
+half. Without a hit in the headline or lead the total is halved, and so it is without any
+strong trigger. The total maps to a score in
 [0, 1] that reaches 0.5 exactly at ``THRESHOLD``: the rules layer's own "yes".
 """
 
@@ -76,11 +77,12 @@ class RuleClassifier:
             strong = event_type.triggers.sentence_hits(sentences.text, starts, spans)
             weak = event_type.weak.sentence_hits(sentences.text, starts, spans) - strong if event_type.weak else set()
             raw = body = 0.0
-            anchored = False
+            anchored = has_strong = False
             evidence: list[str] = []
             if sentences.title:
                 if event_type.triggers.search(sentences.title):
                     raw += self.TITLE_WEIGHT
+                    has_strong = True
                 elif event_type.weak and event_type.weak.search(sentences.title):
                     raw += self.TITLE_WEIGHT * self.WEAK_FACTOR
                 if raw:
@@ -96,6 +98,8 @@ class RuleClassifier:
             raw += min(body, self.BODY_CAP)
             if not anchored:
                 raw /= 2
+            if not (has_strong or strong):
+                raw /= 2  # weak words alone ("AI" in a company's name, "deal") report nothing
             ordered = sorted(strong) + sorted(weak)
             evidence.extend(sentences[i] for i in ordered[: self.MAX_EVIDENCE - len(evidence)])
             results[event_type.name] = RuleResult(

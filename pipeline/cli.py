@@ -449,6 +449,9 @@ class _open_out(_open_in):  # noqa: N801
 
 
 def main() -> None:
+    # The command shows its own progress; model libraries' download and loading bars would
+    # interleave with it (set before transformers is imported, which reads it then).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Dagster flags its own internals (Pipes) as preview features; users cannot act on that.
     warnings.filterwarnings("ignore", module=r"dagster(\..*)?$")
     warnings.filterwarnings("ignore", message=r".*(preview|beta|superseded).*", category=Warning)
