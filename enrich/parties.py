@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import jieba.posseg
-
 from enrich.events import read_data
 from enrich.gazetteer import Gazetteer, Organisation
 from enrich.schema import Party
@@ -181,7 +179,9 @@ class PartyExtractor:
         return roles
 
     @cached_property
-    def _posseg(self) -> jieba.posseg.POSTokenizer:
+    def _posseg(self):  # jieba.posseg.POSTokenizer; its import loads tables, so only when needed
+        import jieba.posseg
+
         return jieba.posseg.POSTokenizer(self.gazetteer.tokenizer)
 
     def _zh_candidates(self, sentence: str) -> list[OrgMention]:

@@ -93,6 +93,7 @@ def run(
     with console.out.status(f"running {len(selected)} source(s) through Dagster…"):
         reports = run_ingest(settings, selected, day, open_instance(settings), _print_report)
     console.print_totals(reports)
+    console.print_unavailable_layers(reports)
     failed = [r.source_id for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
@@ -113,16 +114,21 @@ def demo(
         result = run_demo(settings, open_instance(settings), port, _print_report)
     console.out.print(Text(f"sample site was served at {result.base_url}", style="dim"))
     console.print_totals(result.reports)
+    console.print_unavailable_layers(result.reports)
     if not all(r.success for r in result.reports):
         raise Failed("the demo pipeline failed (see above)")
     with SearchBackendResource.from_settings(settings).open() as backend:
         console.out.print(Text("\nsample search: medradar search 合作", style="bold"))
         console.print_hits(backend.search(SearchQuery(text="合作", limit=3)))
+    with EventStoreResource.from_settings(settings).open() as store:
+        console.out.print(Text("\nevents reported by more than one article: medradar events", style="bold"))
+        console.print_events([e for e in store.events() if len(e.article_ids) > 1])
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
     console.out.print(
         Text(
             "\ntry next:\n"
             f'  {exe} search "Mayo Clinic" --type partnership\n'
+            f"  {exe} events --type merger_acquisition\n"
             f"  {exe} search 并购 --lang zh\n"
             f"  {exe} search --type merger_acquisition ''\n"
             f"  {exe} ui        # the Dagster UI: asset graph and the demo's runs\n"

@@ -66,9 +66,20 @@ def report_line(report: PartitionReport) -> Text:
         indexed = report.count("search_index", "indexed")
         unchanged = report.count("search_index", "unchanged")
         line.append(f" → indexed {indexed} ({unchanged} unchanged)")
+    for check in report.failed_checks:
+        line.append(f"  check failed: {check}", style="yellow")
     if not report.success:
         line.append(f"  FAILED: {safe(report.error)}", style="red")
     return line
+
+
+def print_unavailable_layers(reports: list[PartitionReport]) -> None:
+    """Once per command, the classifier layers that could not be loaded and why."""
+    unavailable: dict[str, str] = {}
+    for report in reports:
+        unavailable.update(report.stages.get("enriched_articles", {}).get("unavailable_layers") or {})
+    for layer, reason in unavailable.items():
+        warning(f"{layer} layer unavailable, the other layers decided: {reason}")
 
 
 def print_totals(reports: list[PartitionReport]) -> None:
