@@ -93,7 +93,7 @@ class EventClassifier:
             for label, rule in scored.rules.items():
                 scores = {name: by_label[label] for name, by_label in scored.layers.items() if label in by_label}
                 voted = [name for name, score in scores.items() if score >= self._own_threshold(name, label)]
-                combined = float(np.mean(list(scores.values())))
+                combined = sum(scores.values()) / len(scores)
                 if combined >= self.threshold(label, list(scores)):
                     rounded = {name: round(score, 4) for name, score in scores.items()}
                     chosen.append(Decision(label, round(combined, 4), rounded, voted, rule, scored.sentences))

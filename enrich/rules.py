@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from enrich.events import EventType, load_event_types
+from enrich.events import EventType, TriggerIndex, load_event_types
 from enrich.sentences import sentence_spans
 
 RULES_LAYER = "rules"
@@ -67,23 +67,27 @@ class RuleClassifier:
 
     def __init__(self, event_types: dict[str, EventType] | None = None):
         self.event_types = event_types or load_event_types()
+        types = list(self.event_types.values())
+        # strong triggers of every type, then weak ones: one index, one pass per text
+        self._index = TriggerIndex([t.triggers for t in types] + [t.weak for t in types])
 
     def score(self, sentences: Sentences) -> dict[str, RuleResult]:
         """Every event type's result, the ones with no trigger at all included (score 0)."""
-        spans = list(sentences.spans)
-        starts = [start for start, _ in spans]
+        count = len(self.event_types)
+        body_hits = self._index.hits(sentences.text, list(sentences.spans))
+        title_hits = self._index.hits(sentences.title, [(0, len(sentences.title))]) if sentences.title else None
         results = {}
-        for event_type in self.event_types.values():
-            strong = event_type.triggers.sentence_hits(sentences.text, starts, spans)
-            weak = event_type.weak.sentence_hits(sentences.text, starts, spans) - strong if event_type.weak else set()
+        for number, event_type in enumerate(self.event_types.values()):
+            strong = body_hits[number]
+            weak = body_hits[count + number] - strong
             raw = body = 0.0
             anchored = has_strong = False
             evidence: list[str] = []
-            if sentences.title:
-                if event_type.triggers.search(sentences.title):
+            if title_hits is not None:
+                if title_hits[number]:
                     raw += self.TITLE_WEIGHT
                     has_strong = True
-                elif event_type.weak and event_type.weak.search(sentences.title):
+                elif title_hits[count + number]:
                     raw += self.TITLE_WEIGHT * self.WEAK_FACTOR
                 if raw:
                     anchored = True

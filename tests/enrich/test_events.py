@@ -1,6 +1,6 @@
 import pytest
 
-from enrich.events import TriggerSet, load_event_types
+from enrich.events import TriggerIndex, TriggerSet, anchors, load_event_types
 from enrich.rules import RuleClassifier, Sentences
 from enrich.sentences import sentence_spans, split_sentences
 from enrich.status import StatusDetector
@@ -112,14 +112,49 @@ def test_trigger_sets_reject_malformed_entries_with_where():
         TriggerSet([42], "somewhere")
 
 
-def test_sentence_hits_map_matches_to_sentences():
-    text = "Nothing here. X acquires the firm. Still nothing. Z merges."
+def test_the_trigger_index_maps_matches_to_sentences():
+    types = load_event_types()
+    index = TriggerIndex([types["merger_acquisition"].triggers, types["funding"].triggers])
+    text = "Nothing here. X acquires the firm. Still nothing. Z merges. Acme raised $5 million."
+    assert index.hits(text, sentence_spans(text)) == [{1, 3}, {4}]
+
+
+def test_the_trigger_index_finds_exactly_what_every_regex_on_every_sentence_finds():
+    """The anchors only skip sentences that cannot match: same hits as the brute force."""
+    import json
+
+    from tests.support import REPO_ROOT
+
+    types = load_event_types()
+    sets = [t.triggers for t in types.values()] + [t.weak for t in types.values()]
+    index = TriggerIndex(sets)
+    leads = [json.loads(line) for line in (REPO_ROOT / "bench/data/leads.jsonl").read_text().splitlines()]
+    text = "\n".join(f"{lead['title']}\n{lead['text']}" for lead in leads) + "\nİstanbul Series A. 收购"
     spans = sentence_spans(text)
-    hits = load_event_types()["merger_acquisition"].triggers.sentence_hits(text, [s for s, _ in spans], spans)
-    assert hits == {1, 3}
+    brute = [{i for i, (a, b) in enumerate(spans) if s.search(text[a:b])} for s in sets]
+    assert index.hits(text, spans) == brute
+    assert sum(map(len, brute)) > 300
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bacquir(e|es|ed)\b", {"acquir"}),
+        (r"(签署|签订)[^。]{0,15}协议", {"协议"}),  # one anchor beats two as short
+        (r"(?-i:\bAI\b)|artificial intelligence", {"ai", "artificial intelligence"}),
+        (r"\bpartner(s|ed)? (with|up)\b", {"partner"}),
+        (r"\d+ (round|funding)", {"round", "funding"}),
+        (r"(x)?\d+", None),
+    ],
+)
+def test_anchors_are_literals_every_match_contains(pattern, expected):
+    assert anchors(pattern) == (frozenset(expected) if expected else None)
 
 
 def test_sentences_split_in_both_languages():
+    assert split_sentences('他说：“合作签约。”双方将共建实验室！He said "yes!" Then left.') == [
+        "他说：“合作签约。”", "双方将共建实验室！", 'He said "yes!"', "Then left.",
+    ]
     assert split_sentences("合作签约。双方将共建实验室！Mayo said so. It is big.\nNext line") == [
         "合作签约。", "双方将共建实验室！", "Mayo said so.", "It is big.", "Next line",
     ]
