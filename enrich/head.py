@@ -141,18 +141,32 @@ class Split:
 
 def split_examples(examples: Sequence[LabelledExample], validation: float, seed: int = 0) -> Split:
     """A deterministic split that keeps each (language, first label) group's share in both."""
-    groups: dict[tuple[str, str], list[LabelledExample]] = {}
-    for example in sorted(examples, key=lambda e: e.id):
-        groups.setdefault((example.lang, min(example.labels, default="")), []).append(example)
-    rng = random.Random(seed)
     train, held = [], []
-    for key in sorted(groups):
-        members = groups[key]
-        rng.shuffle(members)
+    for members in _shuffled_groups(examples, seed):
         count = round(len(members) * validation)
         held += members[:count]
         train += members[count:]
     return Split(train, held)
+
+
+def assign_folds(examples: Sequence[LabelledExample], folds: int, seed: int = 0) -> dict[str, int]:
+    """Each example's fold for k-fold cross-validation, every group spread evenly."""
+    order = [example for members in _shuffled_groups(examples, seed) for example in members]
+    return {example.id: position % folds for position, example in enumerate(order)}
+
+
+def _shuffled_groups(examples: Sequence[LabelledExample], seed: int) -> list[list[LabelledExample]]:
+    """Examples grouped by language and first label, each group shuffled (seeded)."""
+    groups: dict[tuple[str, str], list[LabelledExample]] = {}
+    for example in sorted(examples, key=lambda e: e.id):
+        groups.setdefault((example.lang, min(example.labels, default="")), []).append(example)
+    rng = random.Random(seed)
+    shuffled = []
+    for key in sorted(groups):
+        members = groups[key]
+        rng.shuffle(members)
+        shuffled.append(members)
+    return shuffled
 
 
 def best_threshold(scores: Sequence[float], truth: Sequence[bool]) -> float:
