@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-
 from enrich.head import combination_key
 from enrich.rules import RULES_LAYER, RuleClassifier, RuleResult, Sentences
 
@@ -107,7 +105,7 @@ class EventClassifier:
         saved = self.combined_thresholds.get(combination_key(layers), {})
         if label in saved:
             return saved[label]
-        return float(np.mean([self._own_threshold(name, label) for name in layers]))
+        return sum(self._own_threshold(name, label) for name in layers) / len(layers)
 
     def _own_threshold(self, name: str, label: str) -> float:
         if name == RULES_LAYER:

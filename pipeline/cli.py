@@ -11,10 +11,10 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, TextIO
 
 import typer

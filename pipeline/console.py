@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from enrich.head import HeadModel
-from enrich.schema import Event
+from enrich.schema import Amount, Event
 from pipeline.runner import PartitionReport
 from search.query import SearchResult
 
@@ -115,11 +115,17 @@ def event_line(event: Event) -> str:
     parties = ", ".join(f"{p.name} ({p.role})" if p.role else p.name for p in event.parties) or "no named party"
     parts = [event.type, event.status, parties]
     if event.amount:
-        usd = event.amount.usd
-        approx = "~" if event.amount.approximate else ""
-        parts.append(f"{approx}${usd / 1e9:.1f}B" if usd and usd >= 1e9 else f"{approx}${(usd or 0) / 1e6:.0f}M"
-                     if usd else f"{event.amount.value:,.0f} {event.amount.currency}")
+        parts.append(("~" if event.amount.approximate else "") + money(event.amount))
     return " · ".join(parts)
+
+
+def money(amount: Amount) -> str:
+    """In US dollars when there is a rate ("$4.9B", "$120M"), else as reported."""
+    if amount.usd is None:
+        return f"{amount.value:,.0f} {amount.currency}"
+    if amount.usd >= 1e9:
+        return f"${amount.usd / 1e9:.1f}B"
+    return f"${amount.usd / 1e6:.1f}M" if amount.usd >= 1e6 else f"${amount.usd:,.0f}"
 
 
 def print_events(events: list[Event]) -> None:
