@@ -114,7 +114,8 @@ def find_amounts(text: str, fx: FxRates) -> list[AmountMatch]:
             continue
         value, low, high, currency, approximate = parsed
         per_share = bool(
-            _PER_SHARE_AFTER.match(text, match.end()) or _PER_SHARE_BEFORE.search(text[: match.start()])
+            _PER_SHARE_AFTER.match(text, match.end())
+            or _PER_SHARE_BEFORE.search(text[max(0, match.start() - 3) : match.start()])
         )
         amount = Amount(
             value=value, currency=currency, usd=fx.to_usd(value, currency), approximate=approximate,

@@ -78,7 +78,6 @@ class AnalyserConfig:
     zero_shot_max_length: int = 256
     zero_shot_batch_size: int = 8
     head_path: Path | None = None  # None: no supervised head
-    embedding_model: str | None = None  # None: the one the head was trained with
 
 
 def build_analyser(config: AnalyserConfig) -> ArticleAnalyser:
@@ -97,7 +96,8 @@ def build_analyser(config: AnalyserConfig) -> ArticleAnalyser:
     if config.head_path:
         try:
             head = HeadModel.load(config.head_path)
-            embedder = load_embedder(config.embedding_model or head.embedding_model or None, config.device)
+            # its coefficients only make sense on the embeddings it was trained on
+            embedder = load_embedder(head.embedding_model or None, config.device)
             layers.append(HeadLayer(head, embedder))
             combined = head.combined_thresholds
         except ModelUnavailable as problem:

@@ -15,10 +15,10 @@ from dagster import (
     AssetExecutionContext,
     MaterializeResult,
     Output,
+    PreviewWarning,
     asset,
     asset_check,
 )
-from dagster._utils.warnings import PreviewWarning
 from pydantic import BaseModel, Field
 
 from enrich.articles import build_article, merge_refetch

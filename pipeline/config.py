@@ -98,7 +98,9 @@ class HeadSettings(BaseModel):
     enabled: bool = True
     path: Path | None = Field(default=None, description="default: <data_dir>/models/event-head")
     embedding_model: str | None = Field(
-        default=None, description="sentence-transformers model; default: the bundled all-MiniLM-L6-v2"
+        default=None,
+        description="sentence-transformers model train-classifier embeds with (a head then always uses "
+        "the one it was trained with); default: the bundled all-MiniLM-L6-v2",
     )
 
 

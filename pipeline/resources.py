@@ -120,7 +120,6 @@ class ModelsResource(ConfigurableResource):
     zero_shot_max_length: int = 256
     zero_shot_batch_size: int = 8
     head_path: str | None = None
-    embedding_model: str | None = None
     fx_usd_per_unit: dict[str, float] = {}
     fx_as_of: str | None = None
 
@@ -136,7 +135,6 @@ class ModelsResource(ConfigurableResource):
             zero_shot_max_length=models.zero_shot.max_length,
             zero_shot_batch_size=models.zero_shot.batch_size,
             head_path=str(settings.event_head_path) if models.head.enabled else None,
-            embedding_model=models.head.embedding_model,
             fx_usd_per_unit=settings.fx.usd_per_unit,
             fx_as_of=settings.fx.as_of.isoformat(),
         )
@@ -153,7 +151,6 @@ class ModelsResource(ConfigurableResource):
                 zero_shot_max_length=self.zero_shot_max_length,
                 zero_shot_batch_size=self.zero_shot_batch_size,
                 head_path=_path(self.head_path),
-                embedding_model=self.embedding_model,
             )
         )
 
