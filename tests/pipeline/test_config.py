@@ -95,3 +95,25 @@ def test_the_shipped_registry_is_valid():
 
     sources = load_sources(REPO_ROOT / "sources.yaml")
     assert {s.language for s in sources} == {"en", "zh"}
+
+
+def test_the_model_event_and_fx_sections_as_documented(tmp_path):
+    from tests.support import REPO_ROOT
+
+    # the checked-in medradar.yaml documents these sections commented out: uncommented, they
+    # must be valid and equal to the defaults
+    lines = (REPO_ROOT / "medradar.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# models:"))
+    block = [line[2:] for line in lines[start:] if line.startswith("# ") and not line.startswith("# The ")]
+    config = write(tmp_path / "medradar.yaml", "\n".join(block) + "\n")
+    documented, defaults = load_settings(config), load_settings()
+    assert documented.models == defaults.models
+    assert documented.events == defaults.events and documented.fx == defaults.fx
+    assert documented.event_head_path == documented.data_dir / "models" / "event-head"
+
+    config = write(tmp_path / "other.yaml", "models:\n  head: {path: heads/v1}\nevents: {store_path: ev.sqlite}\n")
+    settings = load_settings(config)
+    assert settings.event_head_path == tmp_path / "heads" / "v1" and settings.events_path == tmp_path / "ev.sqlite"
+    bad = write(tmp_path / "bad.yaml", "models:\n  zero_shot: {threshold: 2}\n")
+    with pytest.raises(ConfigError, match="models.zero_shot.threshold: Input should be less than 1"):
+        load_settings(bad)

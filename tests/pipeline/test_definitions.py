@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster import AssetKey
+from dagster import AssetCheckKey, AssetKey
 
 from pipeline.config import load_settings
 from pipeline.definitions import build_definitions
@@ -26,10 +26,12 @@ def test_one_asset_per_stage_in_dependency_order():
     defs = build_definitions(load_settings())
     graph = defs.resolve_asset_graph()
     keys = ["raw_pages", "articles", "enriched_articles", "search_index"]
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == set(keys)
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events"}
     for upstream, downstream in zip(keys, keys[1:]):
         assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
-    assert set(defs.resources) >= {"raw_store", "search", "models", "crawler", "sources", "io_manager"}
+    assert graph.get(AssetKey("events")).parent_keys == {AssetKey("enriched_articles")}
+    assert AssetCheckKey(AssetKey("events"), "event_coverage") in graph.asset_check_keys
+    assert set(defs.resources) >= {"raw_store", "search", "models", "crawler", "sources", "io_manager", "event_store"}
 
 
 def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
@@ -72,5 +74,6 @@ def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
         "raw_pages": set(),
         "articles": {"raw_pages"},
         "enriched_articles": {"articles"},
+        "events": {"enriched_articles"},
         "search_index": {"enriched_articles"},
     }
