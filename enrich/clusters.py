@@ -6,6 +6,11 @@ names a subset of at least two of the other's (a report naming acquirer and targ
 same deal as one that also names the advisers). Parties are canonical gazetteer ids, so
 史赛克 and Stryker are one party. Mentions naming no organisation stay events of their own.
 
+Two guards keep different deals apart: reports naming a single organisation (a hospital's AI
+launch, a company's funding round) must be within ``single_party_window_days``, since one
+organisation makes several such announcements a quarter; and reports whose amounts in USD
+differ by more than ``max_amount_ratio`` are different deals whatever their parties.
+
 An event's id hashes its type, the parties of its first report and that report's date: it
 does not change when later reports join, and the same inputs always give the same events.
 """
@@ -43,20 +48,43 @@ class ReportedMention:
         return (self.reported_at or datetime.max.replace(tzinfo=UTC), self.article_id)
 
 
-def cluster_events(mentions: Iterable[ReportedMention], window_days: int) -> list[Event]:
+@dataclass(frozen=True)
+class SameDeal:
+    """When two reports of the same type and parties are one deal."""
+
+    window: timedelta
+    single_party_window: timedelta
+    max_amount_ratio: float
+
+    def __call__(self, a: ReportedMention, b: ReportedMention) -> bool:
+        window = self.single_party_window if len(a.party_key) == 1 else self.window
+        if a.reported_at is not None and b.reported_at is not None and abs(a.reported_at - b.reported_at) > window:
+            return False
+        usd = [m.mention.amount.usd for m in (a, b) if m.mention.amount is not None and m.mention.amount.usd]
+        return len(usd) < 2 or max(usd) / min(usd) <= self.max_amount_ratio
+
+
+def cluster_events(
+    mentions: Iterable[ReportedMention],
+    window_days: int,
+    single_party_window_days: int = 14,
+    max_amount_ratio: float = 1.5,
+) -> list[Event]:
     """The events these mentions report, ordered by first report."""
-    window = timedelta(days=window_days)
+    same_deal = SameDeal(
+        timedelta(days=window_days), timedelta(days=min(single_party_window_days, window_days)), max_amount_ratio
+    )
     by_type: dict[str, list[ReportedMention]] = defaultdict(list)
     for mention in mentions:
         by_type[mention.mention.type].append(mention)
     events = []
     for reports in by_type.values():
-        for group in _connected(sorted(reports, key=lambda m: m.sort_key), window):
+        for group in _connected(sorted(reports, key=lambda m: m.sort_key), same_deal):
             events.append(_event(group))
     return sorted(events, key=lambda e: (e.date or datetime.max.replace(tzinfo=UTC), e.id))
 
 
-def _connected(reports: list[ReportedMention], window: timedelta) -> list[list[ReportedMention]]:
+def _connected(reports: list[ReportedMention], same_deal: SameDeal) -> list[list[ReportedMention]]:
     parent = list(range(len(reports)))
 
     def find(i: int) -> int:
@@ -79,7 +107,7 @@ def _connected(reports: list[ReportedMention], window: timedelta) -> list[list[R
     for key, indexes in by_key.items():
         # identical parties: a chain in time (reports are sorted by date)
         for earlier, later in zip(indexes, indexes[1:]):
-            if _within(reports[earlier], reports[later], window):
+            if same_deal(reports[earlier], reports[later]):
                 union(earlier, later)
         # a subset of at least two parties: the same deal, named less fully
         if len(key) >= 2:
@@ -87,18 +115,12 @@ def _connected(reports: list[ReportedMention], window: timedelta) -> list[list[R
             for superset in supersets:
                 for i in indexes:
                     for j in by_key[superset]:
-                        if _within(reports[i], reports[j], window):
+                        if same_deal(reports[i], reports[j]):
                             union(i, j)
     groups: dict[int, list[ReportedMention]] = defaultdict(list)
     for index, report in enumerate(reports):
         groups[find(index)].append(report)
     return list(groups.values())
-
-
-def _within(a: ReportedMention, b: ReportedMention, window: timedelta) -> bool:
-    if a.reported_at is None or b.reported_at is None:
-        return True
-    return abs(a.reported_at - b.reported_at) <= window
 
 
 def _event(group: list[ReportedMention]) -> Event:

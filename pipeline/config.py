@@ -138,6 +138,12 @@ class EventsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     window_days: int = Field(default=90, ge=1, description="reports this close in time can be one deal")
+    single_party_window_days: int = Field(
+        default=14, ge=1, description="the window for reports naming one organisation (an AI launch, a funding round)"
+    )
+    max_amount_ratio: float = Field(
+        default=1.5, ge=1, description="reports whose USD amounts differ by more than this factor are different deals"
+    )
     store_path: Path | None = Field(default=None, description="default: <data_dir>/events.sqlite")
     coverage_drop: float = Field(
         default=0.5, gt=0, le=1,

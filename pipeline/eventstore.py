@@ -81,9 +81,13 @@ class Coverage:
 
 
 class EventStore:
-    def __init__(self, path: Path, window_days: int):
+    def __init__(
+        self, path: Path, window_days: int, single_party_window_days: int = 14, max_amount_ratio: float = 1.5
+    ):
         self.path = Path(path)
         self.window_days = window_days
+        self.single_party_window_days = single_party_window_days
+        self.max_amount_ratio = max_amount_ratio
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -181,7 +185,9 @@ class EventStore:
 
     def _rebuild_events(self) -> list[Event]:
         """Recompute every event from the stored mentions (inside the caller's transaction)."""
-        events = cluster_events(self._reported(), self.window_days)
+        events = cluster_events(
+            self._reported(), self.window_days, self.single_party_window_days, self.max_amount_ratio
+        )
         self._db.execute("DELETE FROM events")
         self._db.execute("DELETE FROM event_articles")
         self._db.executemany(

@@ -175,16 +175,24 @@ class EventStoreResource(ConfigurableResource):
 
     path: str
     window_days: int = 90
+    single_party_window_days: int = 14
+    max_amount_ratio: float = 1.5
     coverage_drop: float = 0.5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventStoreResource:
         events = settings.events
-        return cls(path=str(settings.events_path), window_days=events.window_days, coverage_drop=events.coverage_drop)
+        return cls(
+            path=str(settings.events_path),
+            window_days=events.window_days,
+            single_party_window_days=events.single_party_window_days,
+            max_amount_ratio=events.max_amount_ratio,
+            coverage_drop=events.coverage_drop,
+        )
 
     def open(self) -> EventStore:
         """The store, to be used as a context manager (closed on exit)."""
-        return EventStore(Path(self.path), self.window_days)
+        return EventStore(Path(self.path), self.window_days, self.single_party_window_days, self.max_amount_ratio)
 
 
 def _optional(path: Path | None) -> str | None:

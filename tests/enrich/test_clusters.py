@@ -89,3 +89,25 @@ def test_a_report_naming_no_organisation_is_an_event_of_its_own():
     events = cluster_events([report("a1", "s", "en", JAN_6, []), report("a2", "s", "en", JAN_6, [])], 90)
     assert len(events) == 2 and events[0].id != events[1].id
     assert cluster_events([report("a1", "s", "en", None, [])], 90)[0].date is None
+
+
+PUMCH = Party(id="pumch", name="Peking Union Medical College Hospital", name_zh="北京协和医院")
+
+
+def test_one_organisations_announcements_a_month_apart_are_different_events():
+    launches = [
+        report("a1", "s1", "zh", JAN_6, [PUMCH], event_type="ai"),
+        report("a2", "s2", "en", JAN_6 + timedelta(days=3), [PUMCH], event_type="ai"),  # the same launch
+        report("a3", "s1", "zh", JAN_6 + timedelta(days=40), [PUMCH], event_type="ai"),  # another one
+    ]
+    events = cluster_events(launches, window_days=90, single_party_window_days=14)
+    assert [e.article_ids for e in events] == [["a1", "a2"], ["a3"]]
+
+
+def test_reports_with_amounts_far_apart_are_different_deals():
+    def deal(article_id, usd, days):
+        return report(article_id, "s", "en", JAN_6 + timedelta(days=days), [STRYKER, INARI],
+                      amount=Amount(value=usd, currency="USD", usd=usd))
+
+    events = cluster_events([deal("a1", 4.9e9, 0), deal("a2", 4.85e9, 2), deal("a3", 80e6, 30)], window_days=90)
+    assert sorted(e.article_ids for e in events) == [["a1", "a2"], ["a3"]]
