@@ -82,6 +82,7 @@ def scrapy_settings(job: CrawlJob) -> Settings:
             "RETRY_TIMES": limits.retry_times,
             "MEDRADAR_RETRY_BACKOFF": limits.retry_backoff,
             "MEDRADAR_RETRY_AFTER_MAX": limits.retry_after_max,
+            "MEDRADAR_ROBOTS_CRAWL_DELAY_MAX": limits.robots_crawl_delay_max,
             "LOG_FILE": str(job.log_file) if job.log_file else None,
             "LOG_ENABLED": job.log_file is not None,
             "LOG_INSTALL_ROOT_HANDLER": job.log_file is not None,

@@ -33,6 +33,10 @@ class CrawlLimits(BaseModel):
     max_attempts: int = Field(
         default=3, ge=1, description="runs that may fail to fetch an article before it is given up"
     )
+    robots_crawl_delay_max: float = Field(
+        default=120.0, ge=0,
+        description="longest robots.txt Crawl-delay honoured; a host asking for more is left for the run",
+    )
 
 
 class CrawlJob(BaseModel):

@@ -1,4 +1,5 @@
-"""Downloader middleware for what Scrapy does not do itself: wait before retrying.
+"""Downloader middleware for what Scrapy does not do itself: wait before retrying, and wait
+as long as robots.txt's Crawl-delay asks.
 
 Scrapy's RetryMiddleware re-sends a request that got a 429, a 5xx or a network error at once.
 ``BackoffRetryMiddleware`` keeps its rules (``RETRY_TIMES``, ``RETRY_HTTP_CODES``,
@@ -20,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from time import monotonic
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep
@@ -28,8 +30,51 @@ from scrapy.utils.response import response_status_message
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
+
+
+class RobotsCrawlDelayMiddleware:
+    """Spaces requests to a host at least as far apart as its robots.txt ``Crawl-delay``.
+
+    Scrapy parses robots.txt with Protego, which reads the directive, but only uses it to
+    allow or forbid URLs. This waits for it, on top of the source's own ``crawl_delay`` and
+    AutoThrottle. A host asking for more than ``MEDRADAR_ROBOTS_CRAWL_DELAY_MAX`` seconds is
+    left alone for the run: its requests fail with ``crawl_delay_too_long``.
+    """
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
+        self.max_delay = settings.getfloat("MEDRADAR_ROBOTS_CRAWL_DELAY_MAX", 120.0)
+        self.delays: dict[str, float] = {}  # host -> seconds robots.txt asks between requests
+        self.next_at: dict[str, float] = {}  # host -> monotonic time of its next request
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsCrawlDelayMiddleware:
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        crawl_delay = getattr(robotparser, "crawl_delay", None)
+        delay = crawl_delay(self.user_agent) if crawl_delay else None
+        if delay:
+            self.delays[urlparse_cached(request).netloc] = float(delay)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = urlparse_cached(request).netloc
+        delay = self.delays.get(host)
+        if not delay or request.meta.get("dont_obey_robotstxt"):
+            return
+        if delay > self.max_delay:
+            raise IgnoreRequest(f"{host} asks for {delay:.0f} s between requests (crawl-delay)")
+        now = monotonic()
+        start = max(now, self.next_at.get(host, 0.0))
+        self.next_at[host] = start + delay
+        if start > now:
+            await sleep(start - now)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

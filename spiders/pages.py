@@ -10,6 +10,7 @@ Reason codes (the part of ``RawPage.error`` before the colon):
 ``connection_refused``, ``connection_lost``, ``tls_error``, ``download_failed``: the network
 ``robots_disallowed`` robots.txt forbids the URL: never fetched
 ``host_paused``      the server asked (Retry-After) for a longer pause than we wait in a run
+``crawl_delay_too_long``  robots.txt asks for a longer Crawl-delay than ``robots_crawl_delay_max``
 ``too_large``        the body is over the size cap: download stopped, body not kept
 ``redirect_loop``    a redirect chain that comes back to a URL it already visited
 ``too_many_redirects`` a redirect chain longer than the limit
@@ -163,6 +164,8 @@ def ignored_reason(request: Request | None, message: str, domains: list[str]) ->
         return "robots_disallowed"
     if "(retry-after)" in message:
         return "host_paused"
+    if "(crawl-delay)" in message:
+        return "crawl_delay_too_long"
     if request is not None and not on_domains(request.url, domains):
         return "offsite_redirect" if redirected else "off_domain"
     if "max redirections" in message or redirected:

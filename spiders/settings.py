@@ -12,10 +12,12 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 
-# Scrapy's retries, spaced out per host and honouring Retry-After (spiders.middlewares).
+# Scrapy's retries, spaced out per host and honouring Retry-After; robots.txt Crawl-delay,
+# which Scrapy parses but never waits for (spiders.middlewares).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
+    "spiders.middlewares.RobotsCrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
 }
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10

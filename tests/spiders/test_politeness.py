@@ -29,6 +29,23 @@ def test_requests_are_spaced_by_the_source_crawl_delay(tmp_path, web):
     assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.19
 
 
+def test_requests_are_spaced_by_the_robots_txt_crawl_delay(tmp_path, web):
+    web.robots_txt += "Crawl-delay: 0.5\n"
+    source = fixture_source(web, feeds=[web.url("/feeds/alias.xml"), web.url("/feeds/canonical.xml")])
+    crawl(tmp_path, source)  # the source's own crawl_delay is 0
+    times = sorted(hit.at for hit in web.hits if hit.path != "/robots.txt")
+    assert len(times) == 4
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.45
+
+
+def test_a_crawl_delay_beyond_the_maximum_leaves_the_site_for_the_run(tmp_path, web):
+    web.robots_txt += "Crawl-delay: 30\n"
+    source = fixture_source(web, feeds=[web.url("/feeds/alias.xml")])
+    result = crawl(tmp_path, source, robots_crawl_delay_max=10)
+    assert web.paths() == []
+    assert set(result.failed("feed").values()) == {"crawl_delay_too_long"}
+
+
 def test_scrapy_is_configured_from_the_job(tmp_path, web):
     source = fixture_source(web, feeds=[web.url("/feeds/news.xml")], crawl_delay=3)
     job = crawl_job(tmp_path, source, limits=CrawlLimits(concurrency_per_domain=2, timeout=12, retry_times=4))

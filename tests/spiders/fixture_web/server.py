@@ -82,6 +82,7 @@ class FixtureWeb:
     def __init__(self, base_url: str, other_url: str):
         self.base_url = base_url
         self.other_url = other_url  # the same server under another host name: off the site
+        self.robots_txt = ROBOTS_TXT  # a test may add directives, e.g. a Crawl-delay
         self.hits: list[Hit] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -121,7 +122,7 @@ class FixtureWeb:
         parts = urlsplit(raw_path)
         path, query = parts.path, parse_qs(parts.query)
         if path == "/robots.txt":
-            return _text(ROBOTS_TXT, "text/plain; charset=utf-8")
+            return _text(self.robots_txt, "text/plain; charset=utf-8")
         if host.startswith("localhost"):
             return _html("Elsewhere", "A page on another site.")
         routes = {
