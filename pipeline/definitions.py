@@ -13,7 +13,9 @@ from pipeline import assets
 from pipeline.config import Settings, load_settings
 from pipeline.io_manager import JsonPartitionIOManager
 from pipeline.resources import (
+    ArticleRulesResource,
     CrawlerResource,
+    DuplicateStoreResource,
     ModelsResource,
     RawStoreResource,
     SearchBackendResource,
@@ -40,6 +42,8 @@ def build_definitions(settings: Settings) -> Definitions:
             "crawler": CrawlerResource.from_settings(settings),
             "search": SearchBackendResource.from_settings(settings),
             "models": ModelsResource.from_settings(settings),
+            "article_rules": ArticleRulesResource.from_settings(settings),
+            "duplicates": DuplicateStoreResource.from_settings(settings),
         },
     )
 

@@ -32,6 +32,7 @@ class Source(BaseModel):
     )
     crawl_delay: float = Field(default=1.0, ge=0, description="seconds between requests")
     max_new_articles: int = Field(default=100, ge=1, description="new articles per run at most")
+    timezone: str = Field(default="UTC", description="IANA time zone of the dates the outlet prints")
 
     @model_validator(mode="after")
     def _needs_an_entry_point(self) -> Source:
