@@ -96,6 +96,7 @@ def build_article(
         modified_date=extracted.modified_date,
         timezone=timezone,
         fetched_at=fetched_at,
+        chinese=lang == "zh",
     )
     script = chinese_script(text) if lang == "zh" else None
     title_lang = detect_language(extracted.title, hint=lang)

@@ -15,7 +15,7 @@ import sys
 import warnings
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,6 +96,44 @@ def run(
         reports = run_ingest(settings, selected, day, open_instance(settings), _print_report)
     console.print_totals(reports)
     failed = [r.source_id for r in reports if not r.success]
+    if failed:
+        raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
+
+
+@app.command(epilog="Example: medradar reprocess --source 36kr --day 2025-06-12")
+def reprocess(
+    ctx: typer.Context,
+    source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
+    day: Annotated[list[str], typer.Option("--day", "-d", help="YYYY-MM-DD (repeatable); default: every stored day")] = [],  # noqa: B006
+) -> None:
+    """Extract, deduplicate, classify and index the raw pages already stored, fetching
+    nothing: after the extraction, the quality gates or the classifiers changed. One
+    Dagster run per stored (source, day), oldest first; re-running changes nothing."""
+    settings: Settings = ctx.obj.settings
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    try:
+        days = {date.fromisoformat(value) for value in day}
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--day") from None
+    from pipeline.definitions import reprocess_job
+    from pipeline.partitions import SourceDay
+    from pipeline.runner import run_partitions
+    from spiders.rawstore import RawStore
+
+    store = RawStore(settings.raw_dir)
+    partitions = sorted(
+        (SourceDay(source_id, stored) for source_id in source or known for stored in store.days(source_id) if not days or stored in days),
+        key=lambda partition: (partition.day, partition.source_id),
+    )
+    if not partitions:
+        raise Failed(f"no stored raw pages to reprocess under {settings.raw_dir}")
+    with console.out.status(f"reprocessing {len(partitions)} stored partition(s) through Dagster…"):
+        reports = run_partitions(settings, reprocess_job.name, partitions, open_instance(settings), _print_report)
+    console.print_totals(reports)
+    failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
 

@@ -31,10 +31,18 @@ ingest_job = define_asset_job(
 )
 
 
+reprocess_job = define_asset_job(
+    "reprocess",
+    selection=AssetSelection.assets(assets.articles, assets.enriched_articles, assets.search_index),
+    description="Extract, classify and index a source's stored raw pages for a day again, fetching"
+    " nothing: after the extraction, the quality gates or the classifiers changed.",
+)
+
+
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ASSETS,
-        jobs=[ingest_job],
+        jobs=[ingest_job, reprocess_job],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),

@@ -4,7 +4,7 @@ import pytest
 
 from tests.support import medradar
 
-COMMANDS = ["run", "demo", "search", "classify", "extract", "ui"]
+COMMANDS = ["run", "reprocess", "demo", "search", "classify", "extract", "ui"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
