@@ -59,8 +59,10 @@ def build_article(
         return reject("empty_body")
     if len(body) > rules.max_page_bytes:
         return reject("too_large", f"{len(body):,} bytes; the limit is {rules.max_page_bytes:,}")
-    if body.startswith(_BINARY_MAGIC) or (b"\x00" in body[:4096] and not body.startswith(_UTF16_BOMS)):
-        return reject("not_html", "binary content")
+    if body.startswith(_BINARY_MAGIC):
+        return reject("not_html", "starts like an image, PDF, archive or font file")
+    if b"\x00" in body[:4096] and not body.startswith(_UTF16_BOMS):
+        return reject("not_html", "NUL bytes in the first 4 KB")
     html, encoding = decode_html(body, content_type)
     unreadable = replacement_share(html)
     if unreadable > rules.max_undecodable_share:

@@ -95,3 +95,22 @@ def test_the_shipped_registry_is_valid():
 
     sources = load_sources(REPO_ROOT / "sources.yaml")
     assert {s.language for s in sources} == {"en", "zh"}
+
+
+def test_a_sources_time_zone_must_be_an_iana_name(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n- id: a\n  name: A\n  language: zh\n  homepage: https://a.example/\n"
+        "  feeds: [https://a.example/feed]\n  timezone: Beijing\n"
+    )
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.timezone: unknown time zone 'Beijing'"):
+        load_sources(path)
+
+
+def test_duplicate_and_gate_settings_are_validated(tmp_path):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("dedupe:\n  threshold: 1.5\narticles:\n  min_text_chars: {en: 200}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert "dedupe.threshold: Input should be less than or equal to 1" in str(error.value)
+    assert "articles.min_text_chars: Value error, needs an 'other' entry" in str(error.value)
