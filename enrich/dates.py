@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -184,7 +184,7 @@ def _parse(text: str, zone: str, relative_base: datetime | None) -> datetime | N
     return dateparser.parse(text, languages=["zh", "en"], settings=settings)
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> object:
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
