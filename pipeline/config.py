@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -254,9 +253,6 @@ def load_sources(path: Path) -> list[Source]:
         except ValidationError as error:
             problems.extend(_problems(error, prefix=f"sources[{index}]"))
             continue
-        if not _is_time_zone(source.timezone):
-            problems.append((f"sources[{index}].timezone", f"unknown time zone {source.timezone!r} (an IANA name such as Asia/Shanghai)"))
-            continue
         if source.id in first_index:
             problems.append(
                 (f"sources[{index}].id", f"duplicate id {source.id!r} (also sources[{first_index[source.id]}])")
@@ -267,14 +263,6 @@ def load_sources(path: Path) -> list[Source]:
     if problems:
         raise ConfigError(path, problems)
     return sources
-
-
-def _is_time_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:

@@ -97,16 +97,6 @@ def test_the_shipped_registry_is_valid():
     assert {s.language for s in sources} == {"en", "zh"}
 
 
-def test_a_sources_time_zone_must_be_an_iana_name(tmp_path):
-    path = tmp_path / "sources.yaml"
-    path.write_text(
-        "sources:\n- id: a\n  name: A\n  language: zh\n  homepage: https://a.example/\n"
-        "  feeds: [https://a.example/feed]\n  timezone: Beijing\n"
-    )
-    with pytest.raises(ConfigError, match=r"sources\[0\]\.timezone: unknown time zone 'Beijing'"):
-        load_sources(path)
-
-
 def test_duplicate_and_gate_settings_are_validated(tmp_path):
     config = tmp_path / "medradar.yaml"
     config.write_text("dedupe:\n  threshold: 1.5\narticles:\n  min_text_chars: {en: 200}\n")
