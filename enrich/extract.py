@@ -10,6 +10,7 @@ every corpus; the only text it drops is comment sections.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import trafilatura
@@ -66,9 +67,10 @@ def extract(tree: HtmlElement, url: str | None = None) -> Extracted | None:
     )
     if document is None or not (document.text or "").strip():
         return None
+    text = unicodedata.normalize("NFC", document.text.strip())  # as trafilatura.extract returns it
     return Extracted(
-        title=_clean(document.title) or page_title(tree) or _first_line_title(document.text),
-        text=document.text.strip(),
+        title=_clean(document.title) or page_title(tree) or _first_line_title(text),
+        text=text,
         date=document.date,
         modified_date=declared_modified_date(tree),
         author=_clean(document.author),
@@ -94,7 +96,7 @@ def page_title(tree: HtmlElement) -> str | None:
     for raw in _TITLE(tree):
         parts = [part for part in _TITLE_SEPARATORS.split(" ".join(str(raw).split())) if part]
         if parts:
-            return max(parts, key=len)
+            return unicodedata.normalize("NFC", max(parts, key=len))
     return None
 
 
@@ -114,5 +116,5 @@ def declared_language(tree: HtmlElement) -> str | None:
 
 
 def _clean(value: str | None) -> str | None:
-    value = (value or "").strip()
+    value = unicodedata.normalize("NFC", (value or "").strip())
     return value or None
