@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     report = [
         "# Extraction benchmark",
         "",
-        f"Reproduce: `{COMMAND}` (from the repository root; about 5 minutes on 2 cores).",
+        f"Reproduce: `{COMMAND}` (from the repository root; about 10 minutes on 2 idle cores).",
         f"Run on {datetime.now(UTC):%Y-%m-%d}. Corpora: `../shared/corpora` (see its README.md).",
         "",
         "## Main text",

@@ -33,7 +33,8 @@ ingest_job = define_asset_job(
 
 reprocess_job = define_asset_job(
     "reprocess",
-    selection=AssetSelection.assets(assets.articles, assets.enriched_articles, assets.search_index),
+    # Everything the raw pages feed, so a stage added later is reprocessed too.
+    selection=AssetSelection.assets(assets.raw_pages).downstream(include_self=False),
     description="Extract, classify and index a source's stored raw pages for a day again, fetching"
     " nothing: after the extraction, the quality gates or the classifiers changed.",
 )

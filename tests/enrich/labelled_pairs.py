@@ -4,8 +4,9 @@ Each ``LabelledText`` belongs to a story group; two texts are copies (a positive
 they share a group, and not copies otherwise. Three kinds of material:
 
 - **real copies** from the shared corpora: the same article saved twice (same URL, another
-  crawl or another benchmark, different extent or edits), and the syndicated pair of seed
-  003 as the bundled sample site serves it on two outlets;
+  crawl or another benchmark, different extent or edits; one Spiegel story re-headlined under
+  a new URL), and the syndicated pair of seed 003 as the bundled sample site serves it on two
+  outlets;
 - **real look-alikes** that are *not* copies: the same news event written up independently
   by two outlets (Billboard and Rolling Stone on one tour, The Hill and NBC News on one court
   case, Fox Business and Barron's on one earnings report, MSN and Forbes on one medical case),
@@ -46,6 +47,8 @@ REAL_COPIES = [
     (("aeb", "34a7328535ad4e60b059f81d37eec5d25c2bc8de759ce9a7b5e47ac7dc6fd1b0"), ("newspaper4k", "article_with_divs")),
     (("aeb", "3cb5e2f46626d5bb0345759453036f7eabc0b0c7"), ("newspaper4k", "autoindustria")),
     (("readability", "lifehacker-post-comment-load"), ("readability", "lifehacker-working")),
+    # One Spiegel article under two headlines (and two URL slugs), found by the corpus scan.
+    (("magic-html", "201807fb8181aaf90d17"), ("magic-html", "8b007155e6d31b9ea9c1")),
 ]
 
 # One event, two outlets, two independent write-ups (aeb page-id prefixes): not copies.
