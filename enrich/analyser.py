@@ -39,7 +39,8 @@ class ArticleAnalyser:
         return [[self._mention(d) for d in decisions] for decisions in self.classifier.classify(articles)]
 
     def enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
-        mentions = self.analyse([ArticleText(a.title, a.text, a.lang) for a in articles])
+        # Traditional Chinese is read in its Simplified form: the triggers and gazetteer are Simplified.
+        mentions = self.analyse([ArticleText(a.index_title, a.index_text, a.lang) for a in articles])
         return [
             EnrichedArticle(**article.model_dump(), events=events, classified_by=self.layers)
             for article, events in zip(articles, mentions, strict=True)

@@ -24,10 +24,13 @@ from pydantic import BaseModel, Field
 
 from enrich.articles import build_article, merge_refetch
 from enrich.schema import Article, EnrichedArticle, Event, Rejection
+from pipeline.checks import REJECTION_RATE_CHECK, PageCounts, earlier_counts, rejection_rate_check
 from pipeline.eventstore import coverage_verdict
 from pipeline.partitions import SOURCE_DAY, SourceDay
 from pipeline.resources import (
+    ArticleRulesResource,
     CrawlerResource,
+    DuplicateStoreResource,
     EventStoreResource,
     ModelsResource,
     RawStoreResource,
@@ -79,10 +82,34 @@ def raw_pages(
     return MaterializeResult(metadata=crawled.metadata, check_results=[check])
 
 
-@asset(partitions_def=SOURCE_DAY, deps=[raw_pages], kinds={"python"}, group_name="ingest")
-def articles(context: AssetExecutionContext, raw_store: RawStoreResource) -> Output[ArticleBatch]:
-    """Articles extracted from the partition's stored article pages (re-runnable offline)."""
+@asset(
+    partitions_def=SOURCE_DAY,
+    deps=[raw_pages],
+    kinds={"python"},
+    group_name="ingest",
+    check_specs=[
+        AssetCheckSpec(
+            REJECTION_RATE_CHECK,
+            asset="articles",
+            description="the share of article pages the quality gates reject has not jumped"
+            " against the source's earlier partitions",
+        )
+    ],
+)
+def articles(
+    context: AssetExecutionContext,
+    raw_store: RawStoreResource,
+    sources: SourcesResource,
+    article_rules: ArticleRulesResource,
+    duplicates: DuplicateStoreResource,
+):
+    """Articles extracted from the partition's stored article pages (re-runnable offline:
+    nothing is fetched), with the pages the quality gates rejected and why, and each copy
+    of an article published elsewhere linked to the first one."""
     partition = SourceDay.of(context)
+    source = sources.get(partition.source_id)
+    rules = article_rules.rules()
+    section_urls = [str(source.homepage), *map(str, source.listings)]
     latest: dict[str, Article] = {}
     rejections: list[Rejection] = []
     pages = 0
@@ -96,23 +123,35 @@ def articles(context: AssetExecutionContext, raw_store: RawStoreResource) -> Out
             body=page.body,
             fetched_at=page.fetched_at,
             content_type=page.header("content-type"),
+            rules=rules,
+            timezone=source.timezone,
+            section_urls=section_urls,
         )
         if isinstance(result, Rejection):
             rejections.append(result)
         else:
             previous = latest.get(result.id)
             latest[result.id] = merge_refetch(previous, result) if previous else result
-    batch = ArticleBatch(articles=list(latest.values()), rejections=rejections)
-    return Output(
+    # Oldest first, so the first published of a set of copies is the canonical one.
+    ordered = sorted(latest.values(), key=lambda a: (a.published_at or a.fetched_at, a.id))
+    with duplicates.open() as store:
+        registered = store.register(ordered)
+    batch = ArticleBatch(articles=registered, rejections=rejections)
+    yield Output(
         batch,
         metadata={
             "article_pages": pages,
             "extracted": len(batch.articles),
             "rejected": len(rejections),
             "rejected_by_reason": dict(Counter(r.reason for r in rejections)),
+            "duplicates": sum(1 for a in registered if a.duplicate),
+            "duplicates_by_kind": dict(Counter(a.duplicate.kind for a in registered if a.duplicate)),
             "by_language": dict(Counter(a.lang for a in batch.articles)),
+            "traditional_chinese": sum(1 for a in registered if a.script == "Hant"),
         },
     )
+    history = earlier_counts(context.instance, context.asset_key, partition, article_rules.rejection_history)
+    yield rejection_rate_check(PageCounts(pages, len(rejections)), history, article_rules.settings)
 
 
 @asset(partitions_def=SOURCE_DAY, kinds={"python"}, group_name="enrich")
@@ -176,10 +215,21 @@ with warnings.catch_warnings():
 
 
 @asset(partitions_def=SOURCE_DAY, kinds={"sqlite"}, group_name="search")
-def search_index(enriched_articles: list[EnrichedArticle], search: SearchBackendResource) -> MaterializeResult:
-    """The partition's articles upserted into the search backend, by id."""
-    with search.open() as backend:
-        stats = backend.upsert(enriched_articles)
+def search_index(
+    enriched_articles: list[EnrichedArticle], search: SearchBackendResource, duplicates: DuplicateStoreResource
+) -> MaterializeResult:
+    """The partition's articles upserted into the search backend, by id. A copy of an article
+    published elsewhere is not indexed on its own: the canonical article is, once, listing
+    every outlet that published it (whichever partition indexes it, it lists them all)."""
+    documents: dict[str, EnrichedArticle] = {}
+    with duplicates.open() as store, search.open() as backend:
+        for article in enriched_articles:
+            canonical_id = article.duplicate.canonical_id if article.duplicate else article.id
+            canonical = article if article.duplicate is None else documents.get(canonical_id) or backend.get(canonical_id)
+            if canonical is None:
+                continue  # indexed, with this outlet too, when its own partition is
+            documents[canonical_id] = canonical.model_copy(update={"reported_by": store.members(canonical_id)})
+        stats = backend.upsert(documents.values())
         total = backend.count()
     return MaterializeResult(
         metadata={
@@ -187,6 +237,7 @@ def search_index(enriched_articles: list[EnrichedArticle], search: SearchBackend
             "inserted": stats.inserted,
             "updated": stats.updated,
             "unchanged": stats.unchanged,
+            "copies_merged": sum(1 for article in enriched_articles if article.duplicate),
             "index_total": total,
         }
     )

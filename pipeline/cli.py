@@ -6,17 +6,21 @@ reason (set MEDRADAR_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import subprocess
 import sys
 import warnings
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -24,6 +28,7 @@ from rich.text import Text
 
 from enrich.articles import build_article
 from enrich.classifier import ArticleText, model_input
+from enrich.quality import ArticleRules
 from enrich.rules import Sentences
 from enrich.schema import EventMention, Rejection
 from pipeline import console
@@ -96,6 +101,44 @@ def run(
     console.print_totals(reports)
     console.print_unavailable_layers(reports)
     failed = [r.source_id for r in reports if not r.success]
+    if failed:
+        raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
+
+
+@app.command(epilog="Example: medradar reprocess --source 36kr --day 2025-06-12")
+def reprocess(
+    ctx: typer.Context,
+    source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
+    day: Annotated[list[str], typer.Option("--day", "-d", help="YYYY-MM-DD (repeatable); default: every stored day")] = [],  # noqa: B006
+) -> None:
+    """Extract, deduplicate, classify and index the raw pages already stored, fetching
+    nothing: after the extraction, the quality gates or the classifiers changed. One
+    Dagster run per stored (source, day), oldest first; re-running changes nothing."""
+    settings: Settings = ctx.obj.settings
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    try:
+        days = {date.fromisoformat(value) for value in day}
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--day") from None
+    from pipeline.definitions import reprocess_job
+    from pipeline.partitions import SourceDay
+    from pipeline.runner import run_partitions
+    from spiders.rawstore import RawStore
+
+    store = RawStore(settings.raw_dir)
+    partitions = sorted(
+        (SourceDay(source_id, stored) for source_id in source or known for stored in store.days(source_id) if not days or stored in days),
+        key=lambda partition: (partition.day, partition.source_id),
+    )
+    if not partitions:
+        raise Failed(f"no stored raw pages to reprocess under {settings.raw_dir}")
+    with console.out.status(f"reprocessing {len(partitions)} stored partition(s) through Dagster…"):
+        reports = run_partitions(settings, reprocess_job.name, partitions, open_instance(settings), _print_report)
+    console.print_totals(reports)
+    failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
 
@@ -360,16 +403,26 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-@app.command(epilog="Example: medradar extract page.html --url https://example.com/news/1 --json")
+@app.command(epilog="Example: medradar extract page.html --url https://36kr.com/p/123 --timezone Asia/Shanghai")
 def extract(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE.html...", help="saved HTML pages")],
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE.html...", help="saved HTML pages (.gz too)")],
     url: Annotated[str | None, typer.Option(help="the page's URL (default: file:// path)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone of dates printed without one (default: the source's, else UTC)")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="source id whose time zone and home pages apply")] = None,
+    as_json: Annotated[bool, typer.Option("--json/--text", help="one JSON object per file, or readable text")] = True,
 ) -> None:
-    """Extract the article from saved HTML pages, as the pipeline's articles stage does."""
+    """Extract the article from saved HTML pages, as the pipeline's articles stage does: every
+    field as one JSON object per file. A file that is not an article page (binary, empty,
+    too large, undecodable, a listing...) is reported with the reason and the others go on."""
+    settings: Settings = ctx.obj.settings
+    zone, section_urls = _extract_context(settings, source, timezone)
+    rules = settings.articles.rules()
     failures = 0
     for path in files:
-        result = _extract_file(path, url)
+        result = _extract_file(path, url, rules, zone, section_urls)
         if isinstance(result, str):
             failures += 1
             console.error(f"{path}: {result}")
@@ -451,23 +504,75 @@ def _print_report(report: Any) -> None:
     console.out.print(console.report_line(report))
 
 
-def _extract_file(path: Path, url: str | None) -> dict[str, Any] | str:
+def _extract_context(settings: Settings, source_id: str | None, timezone: str | None) -> tuple[str, list[str]]:
+    """The time zone and section pages ``medradar extract`` judges pages with."""
+    section_urls: list[str] = []
+    zone = timezone
+    if source_id:
+        sources = {s.id: s for s in load_sources(settings.sources_file)}
+        if source_id not in sources:
+            raise typer.BadParameter(f"unknown source {source_id} (known: {', '.join(sources)})", param_hint="--source")
+        chosen = sources[source_id]
+        zone = zone or chosen.timezone
+        section_urls = [str(chosen.homepage), *map(str, chosen.listings)]
+    zone = zone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown time zone {zone!r} (an IANA name such as Asia/Shanghai)", param_hint="--timezone") from None
+    return zone, section_urls
+
+
+# Why a file yields no article, in words for the person who gave it.
+_REJECTION_MESSAGES = {
+    "empty_body": "empty file",
+    "not_html": "binary file, not an HTML page",
+    "too_large": "too large",
+    "undecodable": "cannot be decoded as text in any encoding",
+}
+
+
+def _extract_file(
+    path: Path, url: str | None, rules: ArticleRules, timezone: str, section_urls: list[str]
+) -> dict[str, Any] | str:
     """The article fields of one saved page, or why there are none."""
     try:
+        size = path.stat().st_size
+        if size > rules.max_page_bytes:  # not read at all
+            return f"too large: {size:,} bytes (articles.max_page_bytes is {rules.max_page_bytes:,})"
         body = path.read_bytes()
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as problem:
         return f"cannot read: {problem.strerror or problem}"
-    if b"\x00" in body[:4096]:
-        return "binary file, not an HTML page"
+    if body.startswith(b"\x1f\x8b"):
+        try:
+            body = _gunzip(body, rules.max_page_bytes)
+        except (OSError, EOFError, zlib.error) as problem:
+            return f"not a readable gzip file: {problem}"
+        except ValueError as problem:
+            return str(problem)
     result = build_article(
         source_id="file",
         url=url or path.resolve().as_uri(),
         body=body,
-        fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        fetched_at=fetched_at,
+        rules=rules,
+        timezone=timezone,
+        section_urls=section_urls,
     )
     if isinstance(result, Rejection):
-        return f"no article: {result.reason}{f' ({result.detail})' if result.detail else ''}"
-    return result.model_dump(mode="json", exclude={"source_id", "fetched_at"})
+        message = _REJECTION_MESSAGES.get(result.reason, f"no article: {result.reason}")
+        return f"{message}{f' ({result.detail})' if result.detail else ''}"
+    return result.model_dump(mode="json", exclude={"source_id", "fetched_at", "duplicate", "reported_by"})
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """A gzipped page (as the raw store and the shared corpora keep them), bounded."""
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"too large: more than {limit:,} bytes once decompressed (articles.max_page_bytes)")
+    return data
 
 
 class _open_in:  # noqa: N801 - used like open()

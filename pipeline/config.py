@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from enrich.dedupe import DedupeParams
+from enrich.quality import ArticleRules
 from spiders.job import CrawlLimits
 from spiders.sources import Source
 
@@ -152,6 +154,77 @@ class EventsSettings(BaseModel):
     )
 
 
+class ArticlesSettings(BaseModel):
+    """The quality gates between a fetched page and an article. Defaults measured on the
+    shared corpora: see bench/results/extraction.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_text_chars: dict[str, int] = Field(
+        default={"en": 300, "zh": 100, "other": 300},
+        description="less main text than this (whitespace not counted) is a stub, not an article;"
+        " Chinese packs about three times the content per character",
+    )
+    max_page_bytes: int = Field(
+        default=10_000_000, ge=1, description="larger pages are rejected unread (the largest real page seen: 3.2 MB)"
+    )
+    max_undecodable_share: float = Field(
+        default=0.01, ge=0, le=1, description="share of characters no encoding could read before a page is rejected"
+    )
+    listing_min_links: int = Field(default=30, ge=1, description="headline links a listing page has at least")
+    listing_max_chars_per_link: float = Field(
+        default=6.0, gt=0, description="main-text characters per headline link below which a page is a listing"
+    )
+    paywall_max_chars: dict[str, int] = Field(
+        default={"en": 1000, "zh": 400, "other": 1000},
+        description="a page that says it is paywalled is a teaser when its text is shorter than this"
+        " (measured: real paywalled articles that carry their whole text start at 1,370)",
+    )
+    rejection_rate_jump: float = Field(
+        default=0.3, gt=0, le=1,
+        description="the articles check fails when a partition rejects this much more of its pages"
+        " than the source's earlier partitions did",
+    )
+    rejection_min_pages: int = Field(default=5, ge=1, description="partitions with fewer article pages are not judged")
+    rejection_history: int = Field(default=7, ge=1, description="earlier partitions of the source the rate is compared with")
+
+    @field_validator("min_text_chars", "paywall_max_chars")
+    @classmethod
+    def _has_other(cls, value: dict[str, int]) -> dict[str, int]:
+        if "other" not in value:
+            raise ValueError("needs an 'other' entry, for languages without their own")
+        return value
+
+    def rules(self) -> ArticleRules:
+        return ArticleRules(
+            min_text_chars=dict(self.min_text_chars),
+            max_page_bytes=self.max_page_bytes,
+            max_undecodable_share=self.max_undecodable_share,
+            listing_min_links=self.listing_min_links,
+            listing_max_chars_per_link=self.listing_max_chars_per_link,
+            paywall_max_chars=dict(self.paywall_max_chars),
+        )
+
+
+class DedupeSettings(BaseModel):
+    """Exact and near-duplicate articles. Threshold and shingles chosen by precision and
+    recall on labelled pairs: see bench/results/duplicates.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(
+        default=0.3, gt=0, le=1,
+        description="estimated Jaccard similarity of shingle sets from which two texts are copies"
+        " (measured: independent write-ups of one story reach 0.17, reprints start at 0.34)",
+    )
+    shingle_size: int = Field(default=3, ge=1, le=10, description="tokens (words, Chinese characters) per shingle")
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations")
+    store_path: Path | None = Field(default=None, description="default: <data_dir>/duplicates.sqlite")
+
+    def params(self) -> DedupeParams:
+        return DedupeParams(threshold=self.threshold, num_perm=self.num_perm, shingle_size=self.shingle_size)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDRADAR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -162,6 +235,8 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     search: SearchSettings = SearchSettings()
     classify: ClassifySettings = ClassifySettings()
+    articles: ArticlesSettings = ArticlesSettings()
+    dedupe: DedupeSettings = DedupeSettings()
     models: ModelsSettings = ModelsSettings()
     events: EventsSettings = EventsSettings()
     fx: FxSettings = FxSettings()
@@ -187,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.search.sqlite_path or self.data_dir / "index.sqlite"
+
+    @property
+    def dedupe_path(self) -> Path:
+        return self.dedupe.store_path or self.data_dir / "duplicates.sqlite"
 
     @property
     def raw_dir(self) -> Path:
@@ -221,7 +300,7 @@ class Settings(BaseSettings):
 # Keys whose relative values are relative to the configuration file's directory.
 _PATH_KEYS = (
     ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("classify", "event_types_file"),
-    ("classify", "gazetteer_file"), ("models", "head", "path"), ("events", "store_path"),
+    ("classify", "gazetteer_file"), ("models", "head", "path"), ("events", "store_path"), ("dedupe", "store_path"),
 )
 
 

@@ -57,7 +57,8 @@ def report_line(report: PartitionReport) -> Text:
     if report.stages.get("articles"):
         extracted = report.count("articles", "extracted")
         rejected = report.count("articles", "rejected")
-        line.append(f" → articles {extracted} ({rejected} rejected)")
+        duplicates = report.count("articles", "duplicates")
+        line.append(f" → articles {extracted} ({rejected} rejected, {duplicates} duplicate{'s' if duplicates != 1 else ''})")
     if report.stages.get("enriched_articles"):
         line.append(f" → with events {report.count('enriched_articles', 'with_events')}")
     if report.stages.get("events"):

@@ -13,7 +13,9 @@ from pipeline import assets
 from pipeline.config import Settings, load_settings
 from pipeline.io_manager import JsonPartitionIOManager
 from pipeline.resources import (
+    ArticleRulesResource,
     CrawlerResource,
+    DuplicateStoreResource,
     EventStoreResource,
     ModelsResource,
     RawStoreResource,
@@ -31,11 +33,20 @@ ingest_job = define_asset_job(
 )
 
 
+reprocess_job = define_asset_job(
+    "reprocess",
+    # Everything the raw pages feed, so a stage added later is reprocessed too.
+    selection=AssetSelection.assets(assets.raw_pages).downstream(include_self=False),
+    description="Extract, classify and index a source's stored raw pages for a day again, fetching"
+    " nothing: after the extraction, the quality gates or the classifiers changed.",
+)
+
+
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
-        jobs=[ingest_job],
+        jobs=[ingest_job, reprocess_job],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),
@@ -44,6 +55,8 @@ def build_definitions(settings: Settings) -> Definitions:
             "search": SearchBackendResource.from_settings(settings),
             "models": ModelsResource.from_settings(settings),
             "event_store": EventStoreResource.from_settings(settings),
+            "article_rules": ArticleRulesResource.from_settings(settings),
+            "duplicates": DuplicateStoreResource.from_settings(settings),
         },
     )
 

@@ -13,7 +13,9 @@ from pydantic import Field
 
 from enrich.amounts import FxRates
 from enrich.analyser import AnalyserConfig, ArticleAnalyser, build_analyser
-from pipeline.config import Settings, load_sources
+from enrich.dedupe import DedupeParams, DuplicateStore
+from enrich.quality import ArticleRules
+from pipeline.config import ArticlesSettings, Settings, load_sources
 from pipeline.eventstore import EventStore
 from search.backend import SearchBackend, open_backend
 from spiders.job import CrawlJob, CrawlLimits
@@ -45,6 +47,55 @@ class RawStoreResource(ConfigurableResource):
     @property
     def store(self) -> RawStore:
         return RawStore(Path(self.root))
+
+
+class ArticleRulesResource(ConfigurableResource):
+    """The quality gates' thresholds and the rejection-rate check (``articles:`` settings)."""
+
+    min_text_chars: dict[str, int]
+    max_page_bytes: int
+    max_undecodable_share: float
+    listing_min_links: int
+    listing_max_chars_per_link: float
+    paywall_max_chars: dict[str, int]
+    rejection_rate_jump: float
+    rejection_min_pages: int
+    rejection_history: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ArticleRulesResource:
+        return cls(**settings.articles.model_dump())
+
+    @property
+    def settings(self) -> ArticlesSettings:
+        return ArticlesSettings.model_validate({name: getattr(self, name) for name in ArticlesSettings.model_fields})
+
+    def rules(self) -> ArticleRules:
+        return self.settings.rules()
+
+
+class DuplicateStoreResource(ConfigurableResource):
+    """The fingerprints of every article seen, across sources and runs (SQLite)."""
+
+    path: str
+    threshold: float
+    num_perm: int
+    shingle_size: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DuplicateStoreResource:
+        dedupe = settings.dedupe
+        return cls(
+            path=str(settings.dedupe_path),
+            threshold=dedupe.threshold,
+            num_perm=dedupe.num_perm,
+            shingle_size=dedupe.shingle_size,
+        )
+
+    def open(self) -> DuplicateStore:
+        """The store, to be used as a context manager (closed on exit)."""
+        params = DedupeParams(threshold=self.threshold, num_perm=self.num_perm, shingle_size=self.shingle_size)
+        return DuplicateStore(Path(self.path), params)
 
 
 class CrawlerResource(ConfigurableResource):

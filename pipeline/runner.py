@@ -46,15 +46,26 @@ def run_ingest(
     instance: DagsterInstance,
     on_report: Callable[[PartitionReport], None] | None = None,
 ) -> list[PartitionReport]:
-    source_ids = list(source_ids)
-    job = build_definitions(settings).resolve_job_def(ingest_job.name)
+    partitions = [SourceDay(source_id, day) for source_id in source_ids]
+    return run_partitions(settings, ingest_job.name, partitions, instance, on_report)
+
+
+def run_partitions(
+    settings: Settings,
+    job_name: str,
+    partitions: Iterable[SourceDay],
+    instance: DagsterInstance,
+    on_report: Callable[[PartitionReport], None] | None = None,
+) -> list[PartitionReport]:
+    """One run of the job per partition, in the order given."""
+    partitions = list(partitions)
+    job = build_definitions(settings).resolve_job_def(job_name)
     known = set(instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
-    missing = [source_id for source_id in source_ids if source_id not in known]
+    missing = sorted({partition.source_id for partition in partitions} - known)
     if missing:
         instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, missing)
     reports = []
-    for source_id in source_ids:
-        partition = SourceDay(source_id, day)
+    for partition in partitions:
         result = job.execute_in_process(
             partition_key=partition.key,
             instance=instance,

@@ -97,7 +97,7 @@ class SqliteBackend:
                 )
                 self._db.execute(
                     "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                    (rowid, segment(article.title), segment(article.text)),
+                    (rowid, segment(article.index_title), segment(article.index_text)),
                 )
         return stats
 

@@ -90,6 +90,19 @@ class RawStore:
     def segments(self, source_id: str, day: date) -> list[Path]:
         return sorted((self.root / source_id / day.isoformat()).glob("*.jsonl.gz"))
 
+    def days(self, source_id: str) -> list[date]:
+        """The days with stored pages for a source, oldest first."""
+        folder = self.root / source_id
+        days = []
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            try:
+                day = date.fromisoformat(path.name)
+            except ValueError:
+                continue  # not a day's folder
+            if self.segments(source_id, day):
+                days.append(day)
+        return days
+
     def pages(self, source_id: str, day: date) -> Iterator[RawPage]:
         for segment in self.segments(source_id, day):
             yield from read_segment(segment)

@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.support import REPO_ROOT, medradar
 
-COMMANDS = ["run", "demo", "search", "classify", "train-classifier", "events", "extract", "ui"]
+COMMANDS = ["run", "reprocess", "demo", "search", "classify", "train-classifier", "events", "extract", "ui"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -117,23 +118,47 @@ def test_classify_from_stdin_keeps_going_past_bad_lines():
     assert "-:2:" in done.stderr and "-:3: id:" in done.stderr
 
 
-def test_extract_prints_fields_per_file_and_reports_bad_files(tmp_path, sample_site_url):
+def test_extract_prints_every_field_as_json_per_file_and_reports_bad_files(tmp_path, sample_site_url):
+    import gzip
     import urllib.request
 
     page = tmp_path / "page.html"
     url = f"{sample_site_url}/yixie-guancha/news/night-clinic.html"
     page.write_bytes(urllib.request.urlopen(url).read())
+    (tmp_path / "page.html.gz").write_bytes(gzip.compress(page.read_bytes()))
     (tmp_path / "empty.html").write_bytes(b"")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "garbled.html").write_bytes(bytes(range(128, 256)) * 40)
+    (tmp_path / "huge.html").write_bytes(b"<html>" + b" " * 2_000_000 + b"</html>")
+    (tmp_path / "medradar.yaml").write_text("articles:\n  max_page_bytes: 1000000\n")
+    files = ["page.html", "empty.html", "image.png", "missing.html", "garbled.html", "huge.html", "page.html.gz"]
     done = medradar(
-        "extract", str(page), str(tmp_path / "empty.html"), str(tmp_path / "image.png"),
-        str(tmp_path / "missing.html"), "--url", url, "--json",
+        "--config", str(tmp_path / "medradar.yaml"), "extract", *(str(tmp_path / name) for name in files),
+        "--url", url, "--timezone", "Asia/Shanghai",
     )
     assert done.returncode == 1
     results = [json.loads(line) for line in done.stdout.splitlines()]
-    assert results[0]["title"] == "滨江市第一人民医院开设夜间门诊 优化线上复诊流程"
-    assert results[0]["lang"] == "zh" and results[0]["published_at"] == "2025-05-09T00:30:00Z"
-    assert results[0]["url"] == url and results[0]["author"] == "医械观察编辑部"
-    assert results[1]["error"] == "no article: empty_body"
-    assert results[2]["error"] == "binary file, not an HTML page"
+    assert [Path(r["file"]).name for r in results] == files
+    article = results[0]
+    assert article["title"] == "滨江市第一人民医院开设夜间门诊 优化线上复诊流程"
+    assert article["lang"] == "zh" and article["title_lang"] == "zh" and article["script"] == "Hans"
+    assert article["published_at"] == "2025-05-09T00:30:00Z" and article["published_from"] == "metadata"
+    assert article["url"] == url and article["canonical_url"] == url and article["author"] == "医械观察编辑部"
+    assert article["site_name"] == "医械观察" and article["declared_lang"] == "zh"
+    assert article["description"] and "夜间门诊" in article["text"] and "\n" in article["text"]
+    for field in ("updated_at", "image_url", "content_hash", "title_simplified", "text_simplified", "id"):
+        assert field in article
+    assert results[1]["error"] == "empty file"
+    assert results[2]["error"] == "binary file, not an HTML page (starts like an image, PDF, archive or font file)"
     assert results[3]["error"].startswith("cannot read")
+    assert results[4]["error"].startswith("cannot be decoded as text in any encoding")
+    assert results[5]["error"] == "too large: 2,000,013 bytes (articles.max_page_bytes is 1,000,000)"
+    assert results[6]["title"] == article["title"]  # gzipped pages are read too
+    assert "6 of 7 file(s) failed" not in done.stderr and "5 of 7 file(s) failed" in done.stderr
+    assert f"{tmp_path / 'empty.html'}: empty file" in done.stderr
+
+
+def test_extract_usage_errors(tmp_path):
+    (tmp_path / "page.html").write_text("<html></html>")
+    done = medradar("extract", str(tmp_path / "page.html"), "--timezone", "Mars/Olympus")
+    assert done.returncode == 2 and "unknown time zone 'Mars/Olympus'" in done.stderr

@@ -117,3 +117,10 @@ def test_the_model_event_and_fx_sections_as_documented(tmp_path):
     bad = write(tmp_path / "bad.yaml", "models:\n  zero_shot: {threshold: 2}\n")
     with pytest.raises(ConfigError, match="models.zero_shot.threshold: Input should be less than 1"):
         load_settings(bad)
+def test_duplicate_and_gate_settings_are_validated(tmp_path):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("dedupe:\n  threshold: 1.5\narticles:\n  min_text_chars: {en: 200}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert "dedupe.threshold: Input should be less than or equal to 1" in str(error.value)
+    assert "articles.min_text_chars: Value error, needs an 'other' entry" in str(error.value)

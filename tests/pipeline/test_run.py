@@ -15,7 +15,9 @@ def test_run_materialises_every_stage_and_rerunning_changes_nothing(tmp_path, sa
     first = medradar("--config", str(sample_config), "run")
     assert first.returncode == 0, first.stderr
     # feed + listing pages 1 and 2 + 5 articles
-    assert re.search(r"medtech-wire .* pages 8 \(0 failed\) → articles 5 \(0 rejected\) .* indexed 5", first.stdout)
+    assert re.search(
+        r"medtech-wire .* pages 8 \(0 failed\) → articles 5 \(0 rejected, 0 duplicates\) .* indexed 5", first.stdout
+    )
     settings = load_settings(sample_config)
     with SqliteBackend(settings.index_path) as index:
         before = {hit.id: index.get(hit.id) for hit in index.search(SearchQuery(limit=100)).hits}
