@@ -123,4 +123,4 @@ def test_duplicate_and_gate_settings_are_validated(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_settings(config)
     assert "dedupe.threshold: Input should be less than or equal to 1" in str(error.value)
-    assert "articles.min_text_chars: Value error, needs an 'other' entry" in str(error.value)
+    assert "articles.min_text_chars: needs an 'other' entry" in str(error.value)
