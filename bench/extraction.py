@@ -38,7 +38,7 @@ import trafilatura
 from bench.corpora import TEXT_CORPORA, CorpusPage, load_all
 from bench.scoring import Counts, PageScore, snippet_counts, text_counts
 from enrich.articles import build_article
-from enrich.encoding import decode_html
+from spiders.encoding import decode_html
 from enrich.extract import extract, parse_html
 from enrich.schema import Article, Rejection
 from pipeline.config import ArticlesSettings

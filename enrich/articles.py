@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from enrich.dates import page_dates
 from enrich.dedupe import content_hash
-from enrich.encoding import decode_html, replacement_share
+from spiders.encoding import decode_html, replacement_share
 from enrich.extract import extract, parse_html
 from enrich.language import chinese_script, detect_language, to_simplified
 from enrich.quality import (

@@ -28,7 +28,7 @@ from functools import lru_cache
 import opencc
 
 from bench.corpora import CorpusPage, load
-from enrich.encoding import decode_html
+from spiders.encoding import decode_html
 from enrich.extract import extract, parse_html
 from pipeline.sample_site.server import BodySpec
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from enrich.encoding import decode_html
+from spiders.encoding import decode_html
 from tests.support import SHARED
 
 CORPORA = SHARED / "corpora"
