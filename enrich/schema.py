@@ -10,6 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 Language = Literal["en", "zh", "other"]
 
 
+class Translation(BaseModel):
+    """How a Chinese article's English fields were made, or why they are missing."""
+
+    status: Literal["done", "pending"] = Field(description="pending: a later run will translate it")
+    model: str = Field(description="the translation model (Hugging Face id or local path)")
+    scope: Literal["full", "title_lead"] = Field(
+        default="full", description="title_lead: text_en is the translation of the first sentences only"
+    )
+    error: str | None = Field(default=None, description="why it is pending")
+
+
 class Article(BaseModel):
     """One news article, extracted from one fetched page."""
 
@@ -26,6 +37,10 @@ class Article(BaseModel):
     fetched_at: datetime
     author: str | None = None
     site_name: str | None = None
+    # zh → en translation, beside the originals (Chinese articles only)
+    title_en: str | None = None
+    text_en: str | None = None
+    translation: Translation | None = None
 
 
 class Rejection(BaseModel):

@@ -15,24 +15,33 @@ from pipeline.io_manager import JsonPartitionIOManager
 from pipeline.resources import (
     CrawlerResource,
     ModelsResource,
+    PendingTranslationsResource,
     RawStoreResource,
     SearchBackendResource,
     SourcesResource,
 )
 
-ASSETS = [assets.raw_pages, assets.articles, assets.enriched_articles, assets.search_index]
+ASSETS = [assets.raw_pages, assets.articles, assets.translated_articles, assets.enriched_articles, assets.search_index]
 
 ingest_job = define_asset_job(
     "ingest",
     selection=AssetSelection.assets(*ASSETS),
-    description="Crawl a source for a day, extract, classify and index what was found.",
+    description="Crawl a source for a day, extract, translate, classify and index what was found.",
+)
+
+# Partitions whose articles are still waiting for a translation (pipeline.pending) are run
+# again from the translation stage on: no crawl, no extraction.
+translate_pending_job = define_asset_job(
+    "translate_pending",
+    selection=AssetSelection.assets(assets.translated_articles).downstream(),
+    description="Translate a partition's pending articles, then update what depends on them.",
 )
 
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=ASSETS,
-        jobs=[ingest_job],
+        jobs=[ingest_job, translate_pending_job],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),
@@ -40,6 +49,7 @@ def build_definitions(settings: Settings) -> Definitions:
             "crawler": CrawlerResource.from_settings(settings),
             "search": SearchBackendResource.from_settings(settings),
             "models": ModelsResource.from_settings(settings),
+            "pending_translations": PendingTranslationsResource.from_settings(settings),
         },
     )
 

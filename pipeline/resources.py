@@ -12,7 +12,9 @@ from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResu
 from pydantic import Field
 
 from enrich.events import RuleClassifier, load_event_types
+from enrich.translation import Translator, TranslatorConfig, build_translator
 from pipeline.config import Settings, load_sources
+from pipeline.pending import PendingTranslations
 from search.backend import SearchBackend, open_backend
 from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
@@ -117,17 +119,51 @@ class SearchBackendResource(ConfigurableResource):
 
 
 class ModelsResource(ConfigurableResource):
-    """The classifiers, loaded once per process."""
+    """The classifiers and the translator, each loaded once per process, on first use."""
 
     event_types_file: str | None = None
+    translate: dict[str, Any] = Field(default_factory=dict, description="enrich.translation.TranslatorConfig")
+    translate_enabled: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelsResource:
         path = settings.classify.event_types_file
-        return cls(event_types_file=str(path) if path else None)
+        return cls(
+            event_types_file=str(path) if path else None,
+            translate=settings.translator_config.model_dump(mode="json"),
+            translate_enabled=settings.translate.enabled,
+        )
 
     def rule_classifier(self) -> RuleClassifier:
         return _rule_classifier(self.event_types_file)
+
+    @property
+    def translator_config(self) -> TranslatorConfig:
+        return TranslatorConfig.model_validate(self.translate)
+
+    def translator(self) -> Translator:
+        """The zh → en translator; TranslatorUnavailable (one line: which model, why) if its
+        model cannot be loaded."""
+        return _translator(self.translator_config)
+
+
+@lru_cache(maxsize=2)
+def _translator(config: TranslatorConfig) -> Translator:
+    return build_translator(config)
+
+
+class PendingTranslationsResource(ConfigurableResource):
+    """The articles waiting for a translation, by partition (``pipeline.pending``)."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PendingTranslationsResource:
+        return cls(path=str(settings.translation_dir / "pending.sqlite"))
+
+    def open(self) -> PendingTranslations:
+        """The registry, to be used as a context manager (closed on exit)."""
+        return PendingTranslations(Path(self.path))
 
 
 @lru_cache(maxsize=4)
