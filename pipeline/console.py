@@ -83,7 +83,7 @@ def print_translation_problems(reports: list[PartitionReport]) -> None:
     for reason, count in pending.items():
         out.print(
             plain(
-                f"translation model unavailable: {reason}\n  {count} Chinese article(s) indexed untranslated and "
+                f"translation model unavailable: {reason}\n  {count} article(s) with Chinese text or headline indexed untranslated and "
                 "marked pending; the next `medradar run` translates them once the model loads "
                 "(see `translate.model` in medradar.yaml)",
                 "yellow",
