@@ -131,8 +131,8 @@ def translated_articles(
         except TranslatorUnavailable as problem:
             unavailable = str(problem)
             context.log.error(
-                f"translation model unavailable: {unavailable}. {len(wanted)} article(s) with Chinese text or headline are "
-                "indexed untranslated and marked pending; a later run translates them."
+                f"translation model unavailable: {unavailable}. {len(wanted)} article(s) with Chinese text "
+                "or headline are indexed untranslated and marked pending; a later run translates them."
             )
     if models.translate_enabled:
         translated, stats = translate_articles(articles.articles, translator, config, unavailable)

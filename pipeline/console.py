@@ -83,8 +83,8 @@ def print_translation_problems(reports: list[PartitionReport]) -> None:
     for reason, count in pending.items():
         out.print(
             plain(
-                f"translation model unavailable: {reason}\n  {count} article(s) with Chinese text or headline indexed untranslated and "
-                "marked pending; the next `medradar run` translates them once the model loads "
+                f"translation model unavailable: {reason}\n  {count} article(s) with Chinese text or headline "
+                "indexed untranslated and marked pending; the next `medradar run` translates them once the model loads "
                 "(see `translate.model` in medradar.yaml)",
                 "yellow",
             )

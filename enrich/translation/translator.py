@@ -23,7 +23,8 @@ from enrich.translation.segments import HAN, Segment, segment_lines
 
 # Chinese punctuation left in untranslated pieces (numbers, Latin names, brackets), in English.
 _PUNCTUATION = str.maketrans(
-    {"。": ".", "、": ",", "「": "“", "」": "”", "『": "‘", "』": "’", "《": "“", "》": "”", "【": "[", "】": "]"}
+    {"。": ".", "、": ",", "「": "“", "」": "”", "『": "‘", "』": "’", "《": "“", "》": "”", "【": "[",
+     "】": "]"}
 )
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[,.;:!?)\]”’])")
 
@@ -85,7 +86,7 @@ class Translator:
             plans = [self._plan(text) for text in texts]
             segments = [s for plan in plans for line in plan for s in line if s.translatable]
             stats.names_protected = sum(len(s.names) for s in segments)
-            first = self._translate_all({s.source for s in segments if not s.names or s.masked}, stats)
+            first = self._translate_all({s.source for s in segments if self._needs_model(s)}, stats)
             pieces = {
                 piece
                 for s in segments
@@ -113,6 +114,12 @@ class Translator:
         return self.backend.count_tokens([normalise(segment.source)])[0] <= self.max_tokens
 
     # -- the model, through the memory ---------------------------------------------------
+
+    @staticmethod
+    def _needs_model(segment: Segment) -> bool:
+        """Whether the segment goes to the model whole (else: only the pieces between its names,
+        or nothing when it holds no Chinese besides its names)."""
+        return (not segment.names or segment.masked is not None) and bool(HAN.search(segment.source))
 
     def _translate_all(self, sources: Iterable[str], stats: TranslationStats) -> dict[str, str | Failure]:
         """Translations of the distinct normalised sources: remembered ones first, the rest by
@@ -152,6 +159,10 @@ class Translator:
     def _whole(self, segment: Segment, done: dict[str, str | Failure]) -> str | Failure | None:
         """The segment's translation in one piece, or why the model failed on it; None when it
         must be translated around its names (they could not be masked, or did not come back)."""
+        if segment.names and segment.masked is None:
+            return None
+        if not HAN.search(segment.source):  # nothing Chinese but the names: no model needed
+            return unmask(_as_english_text(segment.source), segment.names)
         translation = done.get(normalise(segment.source))
         if translation is None or isinstance(translation, Failure) or not segment.names:
             return translation

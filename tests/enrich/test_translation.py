@@ -53,7 +53,9 @@ class Gazetteer:
         self.pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
 
     def find(self, text: str) -> list[OrgMatch]:
-        return [OrgMatch(m.start(), m.end(), m.group(), Org(self.names[m.group()])) for m in self.pattern.finditer(text)]
+        return [
+            OrgMatch(m.start(), m.end(), m.group(), Org(self.names[m.group()])) for m in self.pattern.finditer(text)
+        ]
 
 
 GAZETTEER = Gazetteer(
@@ -123,7 +125,8 @@ class Counting:
 
 
 def translator(backend, memory=None, names=None, **options) -> Translator:
-    return Translator(Counting(backend), "tiny", memory if memory is not None else TranslationMemory(), names, **options)
+    memory = memory if memory is not None else TranslationMemory()
+    return Translator(Counting(backend), "tiny", memory, names, **options)
 
 
 # -- segmentation and chunking --------------------------------------------------------------
@@ -357,17 +360,21 @@ def test_models_that_cannot_be_loaded_say_which_and_why(tmp_path, tiny_marian):
 def test_ctranslate2_converts_the_model_on_first_use(tiny_marian, tmp_path):
     target = tmp_path / "models" / "tiny-int8"
     t = build_translator(TranslatorConfig(model=str(tiny_marian), backend="ctranslate2", ct2_dir=target, threads=1))
-    assert (target / "model.bin").is_file() and all((target / f).is_file() for f in TOKENIZER_FILES if (tiny_marian / f).is_file())
+    assert (target / "model.bin").is_file()
+    assert all((target / f).is_file() for f in TOKENIZER_FILES if (tiny_marian / f).is_file())
     assert not target.with_name("tiny-int8.partial").exists()
     assert t.translate(SENTENCES[0])
     # the conversion alone is enough: the original model is no longer needed
-    alone = build_translator(TranslatorConfig(model=str(tmp_path / "gone"), backend="ctranslate2", ct2_dir=target, threads=1))
+    gone = tmp_path / "gone"
+    alone = build_translator(TranslatorConfig(model=str(gone), backend="ctranslate2", ct2_dir=target, threads=1))
     assert alone.translate(SENTENCES[0]) == t.translate(SENTENCES[0])
 
 
 def test_both_backends_share_the_tokenizer_and_translate(tiny_marian, ct2_model):
     torch_backend = load_backend(TranslatorConfig(model=str(tiny_marian), threads=1))
-    ct2_backend = load_backend(TranslatorConfig(model=str(tiny_marian), backend="ctranslate2", ct2_dir=ct2_model, threads=1))
+    ct2_backend = load_backend(
+        TranslatorConfig(model=str(tiny_marian), backend="ctranslate2", ct2_dir=ct2_model, threads=1)
+    )
     assert torch_backend.count_tokens(SENTENCES) == ct2_backend.count_tokens(SENTENCES)
     assert torch_backend.max_input_tokens == ct2_backend.max_input_tokens == 512
     for hypotheses in (torch_backend.translate(SENTENCES), ct2_backend.translate(SENTENCES)):
