@@ -72,13 +72,14 @@ def worker(args: argparse.Namespace) -> None:
     from transformers import MarianTokenizer
 
     texts = sentences(args.sentences)
+    threads = args.threads[0]
     started = perf_counter()
     tokenizer = MarianTokenizer.from_pretrained(args.model_dir)
     if args.backend == "transformers":
         import torch
         from transformers import MarianMTModel
 
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(threads)
         model = MarianMTModel.from_pretrained(args.model_dir).eval()
 
         def translate(batch: list[str]) -> None:
@@ -92,7 +93,7 @@ def worker(args: argparse.Namespace) -> None:
     else:
         import ctranslate2
 
-        model = ctranslate2.Translator(args.ct2_dir, device="cpu", compute_type="int8", intra_threads=args.threads)
+        model = ctranslate2.Translator(args.ct2_dir, device="cpu", compute_type="int8", intra_threads=threads)
 
         def translate(batch: list[str]) -> None:
             tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(batch).input_ids]
