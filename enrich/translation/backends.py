@@ -48,6 +48,9 @@ class Backend(Protocol):
 
 def load_backend(config: TranslatorConfig) -> Backend:
     """The configured backend, loaded, or TranslatorUnavailable."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar per load would interleave with the CLI's own output
     try:
         if config.backend == "ctranslate2":
             return CTranslate2Backend(config)
