@@ -30,6 +30,17 @@ class DuplicateLink(BaseModel):
     similarity: float = Field(description="estimated Jaccard similarity of the two texts (1 for exact)")
 
 
+class Translation(BaseModel):
+    """How a Chinese article's English fields were made, or why they are missing."""
+
+    status: Literal["done", "pending"] = Field(description="pending: a later run will translate it")
+    model: str = Field(description="the translation model (Hugging Face id or local path)")
+    scope: Literal["full", "title_lead"] = Field(
+        default="full", description="title_lead: text_en is the translation of the first sentences only"
+    )
+    error: str | None = Field(default=None, description="why it is pending")
+
+
 class Article(BaseModel):
     """One news article, extracted from one fetched page."""
 
@@ -77,6 +88,10 @@ class Article(BaseModel):
         return SourceRef(
             source_id=self.source_id, url=self.url, site_name=self.site_name, published_at=self.published_at
         )
+    # zh → en translation, beside the originals (Chinese articles only)
+    title_en: str | None = None
+    text_en: str | None = None
+    translation: Translation | None = None
 
 
 class Rejection(BaseModel):

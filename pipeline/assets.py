@@ -14,6 +14,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetIn,
     MaterializeResult,
     Output,
     PreviewWarning,
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from enrich.articles import build_article, merge_refetch
 from enrich.schema import Article, EnrichedArticle, Event, Rejection
+from enrich.translation import TranslatorUnavailable, needs_translation, translate_articles
 from pipeline.checks import REJECTION_RATE_CHECK, PageCounts, earlier_counts, rejection_rate_check
 from pipeline.eventstore import coverage_verdict
 from pipeline.partitions import SOURCE_DAY, SourceDay
@@ -33,6 +35,7 @@ from pipeline.resources import (
     DuplicateStoreResource,
     EventStoreResource,
     ModelsResource,
+    PendingTranslationsResource,
     RawStoreResource,
     SearchBackendResource,
     SourcesResource,
@@ -154,16 +157,69 @@ def articles(
     yield rejection_rate_check(PageCounts(pages, len(rejections)), history, article_rules.settings)
 
 
-@asset(partitions_def=SOURCE_DAY, kinds={"python"}, group_name="enrich")
+@asset(partitions_def=SOURCE_DAY, kinds={"pytorch"}, group_name="enrich")
+def translated_articles(
+    context: AssetExecutionContext,
+    articles: ArticleBatch,
+    models: ModelsResource,
+    pending_translations: PendingTranslationsResource,
+) -> Output[list[Article]]:
+    """The partition's articles, Chinese ones with an English title and text beside the
+    originals. One the model cannot translate (model unavailable, or failing on it) keeps its
+    original text, is marked pending, and is translated by a later run."""
+    partition = SourceDay.of(context)
+    config = models.translator_config
+    wanted = [article for article in articles.articles if needs_translation(article)]
+    translator, unavailable = None, None
+    if wanted and models.translate_enabled:
+        try:
+            translator = models.translator()
+        except TranslatorUnavailable as problem:
+            unavailable = str(problem)
+            context.log.error(
+                f"translation model unavailable: {unavailable}. {len(wanted)} article(s) with Chinese text "
+                "or headline are indexed untranslated and marked pending; a later run translates them."
+            )
+    if models.translate_enabled:
+        translated, stats = translate_articles(articles.articles, translator, config, unavailable)
+    else:
+        translated, stats = list(articles.articles), None
+    pending = {
+        article.id: article.translation.error or ""
+        for article in translated
+        if article.translation and article.translation.status == "pending"
+    }
+    with pending_translations.open() as registry:
+        registry.replace_partition(partition, pending)
+    return Output(
+        translated,
+        metadata={
+            "to_translate": len(wanted),
+            "translated": sum(1 for a in translated if a.translation and a.translation.status == "done"),
+            "pending": len(pending),
+            "translation_error": unavailable or "",
+            "model": config.model if models.translate_enabled else "disabled",
+            "backend": config.backend,
+            **({f"segments_{k}": v for k, v in stats.as_dict().items()} if stats else {}),
+        },
+    )
+
+
+@asset(
+    partitions_def=SOURCE_DAY,
+    ins={"articles": AssetIn("translated_articles")},
+    kinds={"python"},
+    group_name="enrich",
+)
 def enriched_articles(
-    context: AssetExecutionContext, articles: ArticleBatch, models: ModelsResource
+    context: AssetExecutionContext, articles: list[Article], models: ModelsResource
 ) -> Output[list[EnrichedArticle]]:
     """Articles with the business events they report: type, status, parties with roles,
     amount, the evidence sentences, and which classifier layers spoke."""
     analyser = models.analyser()
     for layer, reason in analyser.unavailable.items():
         context.log.warning(f"{layer} layer unavailable, the other layers decide: {reason}")
-    enriched = analyser.enrich(articles.articles)
+    enriched = analyser.enrich(articles)
     return Output(
         enriched,
         metadata={

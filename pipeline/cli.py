@@ -34,6 +34,7 @@ from enrich.schema import EventMention, Rejection
 from pipeline import console
 from pipeline.config import CONFIG_ENV, ConfigError, Settings, load_settings, load_sources
 from pipeline.instance import dagster_home, open_instance
+from pipeline.partitions import SourceDay
 from pipeline.resources import EventStoreResource, ModelsResource, SearchBackendResource
 from search.query import SearchQuery
 
@@ -83,8 +84,9 @@ def run(
     ctx: typer.Context,
     source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
 ) -> None:
-    """Run the full pipeline (crawl → articles → events → index) through Dagster for the
-    configured sources, one run per source for today (UTC)."""
+    """Run the full pipeline (crawl → articles → translation → events → index) through Dagster
+    for the configured sources, one run per source for today (UTC); then translate the
+    articles earlier runs left pending, if the translation model can be loaded now."""
     settings: Settings = ctx.obj.settings
     known = [s.id for s in load_sources(settings.sources_file)]
     unknown = sorted(set(source) - set(known))
@@ -92,13 +94,18 @@ def run(
         raise typer.BadParameter(
             f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source"
         )
-    from pipeline.runner import run_ingest
+    from pipeline.runner import run_ingest, run_pending_translations
 
     selected = source or known
     day = datetime.now(UTC).date()
+    instance = open_instance(settings)
     with console.out.status(f"running {len(selected)} source(s) through Dagster…"):
-        reports = run_ingest(settings, selected, day, open_instance(settings), _print_report)
+        reports = run_ingest(settings, selected, day, instance, _print_report)
     console.print_totals(reports)
+    with console.out.status("translating articles left pending by earlier runs…"):
+        retry = run_pending_translations(settings, instance, [SourceDay(s, day) for s in selected], _print_report)
+    console.print_pending_retry(retry)
+    reports += retry.reports
     console.print_unavailable_layers(reports)
     failed = [r.source_id for r in reports if not r.success]
     if failed:

@@ -10,7 +10,8 @@ that file's directory. Sources live in their own file (``sources_file``), read b
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
+import re
+from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from enrich.dedupe import DedupeParams
 from enrich.quality import ArticleRules
+from enrich.translation import TranslatorConfig
 from spiders.job import CrawlLimits
 from spiders.sources import Source
 
@@ -225,6 +227,14 @@ class DedupeSettings(BaseModel):
         return DedupeParams(threshold=self.threshold, num_perm=self.num_perm, shingle_size=self.shingle_size)
 
 
+class TranslateSettings(TranslatorConfig):
+    """The ``translate`` section: Chinese → English (``enrich.translation.TranslatorConfig``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="false: Chinese articles are indexed untranslated")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDRADAR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -240,6 +250,7 @@ class Settings(BaseSettings):
     models: ModelsSettings = ModelsSettings()
     events: EventsSettings = EventsSettings()
     fx: FxSettings = FxSettings()
+    translate: TranslateSettings = TranslateSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -296,12 +307,31 @@ class Settings(BaseSettings):
     def events_path(self) -> Path:
         return self.events.store_path or self.data_dir / "events.sqlite"
 
+    @property
+    def translation_dir(self) -> Path:
+        """The translation memory and the articles waiting for a translation."""
+        return self.data_dir / "translation"
+
+    @property
+    def translator_config(self) -> TranslatorConfig:
+        """The ``translate`` section with its paths filled in under the data directory."""
+        translate = self.translate
+        slug = re.sub(r"[^\w.-]+", "--", translate.model).strip("-.")
+        return TranslatorConfig(
+            **translate.model_dump(exclude={"enabled", "memory_path", "ct2_dir"}),
+            memory_path=translate.memory_path or self.translation_dir / "memory.sqlite",
+            ct2_dir=translate.ct2_dir or self.data_dir / "models" / "ctranslate2" / f"{slug}-{translate.quantization}",
+        )
+
 
 # Keys whose relative values are relative to the configuration file's directory.
 _PATH_KEYS = (
     ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("classify", "event_types_file"),
     ("classify", "gazetteer_file"), ("models", "head", "path"), ("events", "store_path"), ("dedupe", "store_path"),
+    ("translate", "ct2_dir"), ("translate", "memory_path"),
 )
+# Keys holding a Hugging Face id or a path: a value written as a path is resolved like the above.
+_MODEL_KEYS = (("translate", "model"),)
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:
@@ -323,6 +353,8 @@ def load_settings(path: Path | str | None = None) -> Settings:
         base_dir = config_path.resolve().parent
     for key_path in _PATH_KEYS:
         _resolve_path(data, key_path, base_dir)
+    for key_path in _MODEL_KEYS:
+        _resolve_path(data, key_path, base_dir, only_if=_looks_like_path)
     if "sources_file" not in data and "MEDRADAR_SOURCES_FILE" not in os.environ:
         data["sources_file"] = str(base_dir / "sources.yaml")
     try:
@@ -408,12 +440,18 @@ class _StrictLoader(yaml.SafeLoader):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
-def _resolve_path(data: dict[str, Any], key_path: tuple[str, ...], base_dir: Path) -> None:
+def _looks_like_path(value: str) -> bool:
+    return value.startswith((".", "~", "/"))
+
+
+def _resolve_path(
+    data: dict[str, Any], key_path: tuple[str, ...], base_dir: Path, only_if: Callable[[str], bool] | None = None
+) -> None:
     *parents, leaf = key_path
     node: Any = data
     for key in parents:
         node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, dict) and isinstance(node.get(leaf), str):
+    if isinstance(node, dict) and isinstance(node.get(leaf), str) and (only_if is None or only_if(node[leaf])):
         value = Path(node[leaf]).expanduser()
         node[leaf] = str(value if value.is_absolute() else base_dir / value)
 

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from enrich.head import HeadModel
 from enrich.schema import Amount, Event
-from pipeline.runner import PartitionReport
+from pipeline.runner import PartitionReport, PendingRetry
 from search.query import SearchResult
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -59,6 +59,11 @@ def report_line(report: PartitionReport) -> Text:
         rejected = report.count("articles", "rejected")
         duplicates = report.count("articles", "duplicates")
         line.append(f" → articles {extracted} ({rejected} rejected, {duplicates} duplicate{'s' if duplicates != 1 else ''})")
+    if report.count("translated_articles", "to_translate"):
+        pending = report.count("translated_articles", "pending")
+        line.append(f" → translated {report.count('translated_articles', 'translated')}")
+        if pending:
+            line.append(f" ({pending} pending)", style="yellow")
     if report.stages.get("enriched_articles"):
         line.append(f" → with events {report.count('enriched_articles', 'with_events')}")
     if report.stages.get("events"):
@@ -87,12 +92,46 @@ def print_totals(reports: list[PartitionReport]) -> None:
     totals = {
         "pages fetched": sum(r.count("raw_pages", "pages_fetched") for r in reports),
         "articles extracted": sum(r.count("articles", "extracted") for r in reports),
+        "articles translated": sum(r.count("translated_articles", "translated") for r in reports),
         "articles with events": sum(r.count("enriched_articles", "with_events") for r in reports),
         "articles indexed": sum(
             r.count("search_index", "indexed") + r.count("search_index", "unchanged") for r in reports
         ),
     }
     out.print(Text("totals: ", style="bold") + Text(", ".join(f"{k} {v}" for k, v in totals.items())))
+    print_translation_problems(reports)
+
+
+def print_translation_problems(reports: list[PartitionReport]) -> None:
+    """Why Chinese articles were left untranslated: once per distinct reason."""
+    pending: dict[str, int] = {}
+    for report in reports:
+        reason = str(report.stages.get("translated_articles", {}).get("translation_error") or "")
+        if reason:
+            pending[reason] = pending.get(reason, 0) + report.count("translated_articles", "pending")
+    for reason, count in pending.items():
+        out.print(
+            plain(
+                f"translation model unavailable: {reason}\n  {count} article(s) with Chinese text or headline "
+                "indexed untranslated and marked pending; the next `medradar run` translates them once the model loads "
+                "(see `translate.model` in medradar.yaml)",
+                "yellow",
+            )
+        )
+
+
+def print_pending_retry(retry: PendingRetry) -> None:
+    if retry.unavailable:
+        out.print(
+            plain(
+                f"{retry.waiting} article(s) from earlier runs still wait for a translation: "
+                f"the model is unavailable ({retry.unavailable})",
+                "yellow",
+            )
+        )
+    elif retry.reports:
+        done = sum(r.count("translated_articles", "translated") for r in retry.reports)
+        out.print(plain(f"earlier pending translations: {done} of {retry.waiting} article(s) translated now"))
 
 
 def print_hits(result: SearchResult) -> None:
@@ -105,6 +144,10 @@ def print_hits(result: SearchResult) -> None:
         snippet = plain(hit.snippet)
         snippet.highlight_words(result.terms, style="yellow", case_sensitive=False)
         out.print(title)
+        if hit.title_en:
+            title_en = plain(f"   {hit.title_en}", "italic")
+            title_en.highlight_words(result.terms, style="yellow", case_sensitive=False)
+            out.print(title_en)
         out.print(plain(f"   {hit.source_id} · {hit.lang} · {when} · {labels}", "dim"))
         out.print(plain(f"   {hit.url}", "blue"))
         out.print(Text("   ") + snippet)

@@ -14,9 +14,12 @@ from pydantic import Field
 from enrich.amounts import FxRates
 from enrich.analyser import AnalyserConfig, ArticleAnalyser, build_analyser
 from enrich.dedupe import DedupeParams, DuplicateStore
+from enrich.gazetteer import Gazetteer
 from enrich.quality import ArticleRules
+from enrich.translation import Translator, TranslatorConfig, build_translator
 from pipeline.config import ArticlesSettings, Settings, load_sources
 from pipeline.eventstore import EventStore
+from pipeline.pending import PendingTranslations
 from search.backend import SearchBackend, open_backend
 from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
@@ -171,7 +174,8 @@ class SearchBackendResource(ConfigurableResource):
 
 class ModelsResource(ConfigurableResource):
     """The event classifiers (rules, zero-shot NLI, supervised head) with the gazetteer, the
-    status cues and the FX table: built once per process, models loaded on first use."""
+    status cues and the FX table, and the zh → en translator: built once per process, models
+    loaded on first use."""
 
     event_types_file: str | None = None
     gazetteer_file: str | None = None
@@ -183,6 +187,8 @@ class ModelsResource(ConfigurableResource):
     head_path: str | None = None
     fx_usd_per_unit: dict[str, float] = {}
     fx_as_of: str | None = None
+    translate: dict[str, Any] = Field(default_factory=dict, description="enrich.translation.TranslatorConfig")
+    translate_enabled: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelsResource:
@@ -198,6 +204,8 @@ class ModelsResource(ConfigurableResource):
             head_path=str(settings.event_head_path) if models.head.enabled else None,
             fx_usd_per_unit=settings.fx.usd_per_unit,
             fx_as_of=settings.fx.as_of.isoformat(),
+            translate=settings.translator_config.model_dump(mode="json"),
+            translate_enabled=settings.translate.enabled,
         )
 
     def analyser(self) -> ArticleAnalyser:
@@ -214,6 +222,36 @@ class ModelsResource(ConfigurableResource):
                 head_path=_path(self.head_path),
             )
         )
+
+    @property
+    def translator_config(self) -> TranslatorConfig:
+        return TranslatorConfig.model_validate(self.translate)
+
+    def translator(self) -> Translator:
+        """The zh → en translator, which keeps the gazetteer's organisations by their canonical
+        English names; TranslatorUnavailable (one line: which model, why) if its model cannot
+        be loaded."""
+        return _translator(self.translator_config, self.gazetteer_file)
+
+
+@lru_cache(maxsize=2)
+def _translator(config: TranslatorConfig, gazetteer_file: str | None) -> Translator:
+    # cached by the gazetteer's path: the Gazetteer itself is not hashable
+    return build_translator(config, names=Gazetteer.load(_path(gazetteer_file)))
+
+
+class PendingTranslationsResource(ConfigurableResource):
+    """The articles waiting for a translation, by partition (``pipeline.pending``)."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PendingTranslationsResource:
+        return cls(path=str(settings.translation_dir / "pending.sqlite"))
+
+    def open(self) -> PendingTranslations:
+        """The registry, to be used as a context manager (closed on exit)."""
+        return PendingTranslations(Path(self.path))
 
 
 @lru_cache(maxsize=4)

@@ -13,9 +13,12 @@ from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from enrich.translation import TranslatorUnavailable
 from pipeline.config import Settings
-from pipeline.definitions import ASSETS, build_definitions, ingest_job
+from pipeline.definitions import ASSETS, build_definitions, ingest_job, translate_pending_job
+from pipeline.io_manager import partition_file
 from pipeline.partitions import SOURCE_PARTITIONS, SourceDay
+from pipeline.resources import ModelsResource, PendingTranslationsResource
 
 # The CLI shows its own per-stage counts; Dagster's event log stays in the instance.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -50,6 +53,45 @@ def run_ingest(
     return run_partitions(settings, ingest_job.name, partitions, instance, on_report)
 
 
+@dataclass
+class PendingRetry:
+    """What became of the articles still waiting for a translation from earlier runs."""
+
+    waiting: int = 0  # articles, in the partitions below
+    partitions: list[SourceDay] = field(default_factory=list)
+    unavailable: str | None = None  # why they were not tried again: the model cannot be loaded
+    reports: list[PartitionReport] = field(default_factory=list)
+
+
+def run_pending_translations(
+    settings: Settings,
+    instance: DagsterInstance,
+    skip: Iterable[SourceDay] = (),
+    on_report: Callable[[PartitionReport], None] | None = None,
+) -> PendingRetry:
+    """Run the translation stage, and every stage after it, again for each partition whose
+    articles still wait for a translation (except ``skip``: partitions this command just ran)."""
+    skip = set(skip)
+    with PendingTranslationsResource.from_settings(settings).open() as registry:
+        waiting = registry.partitions()
+    todo = [
+        partition
+        for partition in waiting
+        if partition not in skip
+        and partition_file(settings.assets_dir, "articles", partition.source_id, partition.day.isoformat()).is_file()
+    ]
+    retry = PendingRetry(waiting=sum(waiting[p] for p in todo), partitions=todo)
+    if not todo or not settings.translate.enabled:
+        return retry
+    try:
+        ModelsResource.from_settings(settings).translator()  # loaded once: the runs below reuse it
+    except TranslatorUnavailable as problem:
+        retry.unavailable = str(problem)
+        return retry
+    retry.reports = run_partitions(settings, translate_pending_job.name, todo, instance, on_report)
+    return retry
+
+
 def run_partitions(
     settings: Settings,
     job_name: str,
@@ -59,11 +101,11 @@ def run_partitions(
 ) -> list[PartitionReport]:
     """One run of the job per partition, in the order given."""
     partitions = list(partitions)
-    job = build_definitions(settings).resolve_job_def(job_name)
     known = set(instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
     missing = sorted({partition.source_id for partition in partitions} - known)
     if missing:
         instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, missing)
+    job = build_definitions(settings).resolve_job_def(job_name)
     reports = []
     for partition in partitions:
         result = job.execute_in_process(

@@ -58,6 +58,7 @@ class SearchQuery(BaseModel):
 class SearchHit(BaseModel):
     id: str
     title: str
+    title_en: str | None = Field(default=None, description="the title's English translation, if it has one")
     url: str
     source_id: str
     lang: str

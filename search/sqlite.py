@@ -2,7 +2,8 @@
 
 One row per article in ``articles`` (the whole record as JSON plus the columns filters need),
 its event types in ``article_events``, and the searchable text in the FTS5 table
-``articles_fts`` whose rowid is the article's rowid.
+``articles_fts`` whose rowid is the article's rowid: the original title and body, and their
+English translations (so an English query finds a Chinese article by its translation).
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ CREATE TABLE IF NOT EXISTS article_events (
     PRIMARY KEY (article_rowid, type)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS article_events_type ON article_events(type);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 """
+FTS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, title_en, body_en, tokenize = 'porter unicode61 remove_diacritics 2'
+)
+"""
+FTS_COLUMNS = ["title", "body", "title_en", "body_en"]
 
-# bm25 column weights: a match in the headline counts five times one in the body.
+# bm25 column weights: a match in the headline counts five times one in the body (in the
+# original and in the translation alike).
 TITLE_WEIGHT, BODY_WEIGHT = 5.0, 1.0
+WEIGHTS = ", ".join(str(w) for w in (TITLE_WEIGHT, BODY_WEIGHT, TITLE_WEIGHT, BODY_WEIGHT))
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
 SNIPPET_CHARS = 220
 
@@ -57,6 +63,27 @@ class SqliteBackend:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._db.execute(FTS_SCHEMA)
+        self._upgrade_fts()
+
+    def _upgrade_fts(self) -> None:
+        """An index written before the English columns existed: its text table rebuilt from the
+        stored records (the records themselves are unchanged)."""
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(articles_fts)")]
+        if columns == FTS_COLUMNS:
+            return
+        with self._db:
+            self._db.execute("DROP TABLE articles_fts")
+            self._db.execute(FTS_SCHEMA)
+            for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
+                self._index_text(rowid, EnrichedArticle.model_validate_json(doc))
+
+    def _index_text(self, rowid: int, article: EnrichedArticle) -> None:
+        self._db.execute(
+            "INSERT INTO articles_fts (rowid, title, body, title_en, body_en) VALUES (?, ?, ?, ?, ?)",
+            (rowid, segment(article.index_title), segment(article.index_text), segment(article.title_en or ""),
+             segment(article.text_en or "")),
+        )
 
     # -- writing -----------------------------------------------------------------------
 
@@ -95,10 +122,7 @@ class SqliteBackend:
                     "INSERT OR IGNORE INTO article_events (article_rowid, type) VALUES (?, ?)",
                     [(rowid, label) for label in article.labels],
                 )
-                self._db.execute(
-                    "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                    (rowid, segment(article.index_title), segment(article.index_text)),
-                )
+                self._index_text(rowid, article)
         return stats
 
     def delete_sources(self, source_ids: Iterable[str]) -> int:
@@ -132,7 +156,7 @@ class SqliteBackend:
             where.append("articles_fts MATCH ?")
             params.append(_match_expression(terms))
             source = "articles JOIN articles_fts ON articles_fts.rowid = articles.rowid"
-            score = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+            score = f"bm25(articles_fts, {WEIGHTS})"
             order = f"{score}, articles.sort_date DESC"
         else:
             source, score, order = "articles", "NULL", "articles.sort_date DESC"
@@ -195,18 +219,26 @@ def _match_expression(terms: list[list[str]]) -> str:
 
 
 def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> SearchHit:
+    text, lang = article.text, article.lang
+    if article.text_en and not _mentions(text, words) and _mentions(article.text_en, words):
+        text, lang = article.text_en, "en"  # found by its translation: show where
     return SearchHit(
         id=article.id,
         title=article.title,
+        title_en=article.title_en,
         url=article.url,
         source_id=article.source_id,
         lang=article.lang,
         published_at=article.published_at,
         labels=article.labels,
-        snippet=snippet(article.text, words, SNIPPET_CHARS // 2 if article.lang == "zh" else SNIPPET_CHARS),
+        snippet=snippet(text, words, SNIPPET_CHARS // 2 if lang == "zh" else SNIPPET_CHARS),
         # bm25 is lower-is-better; flip it so a larger score means more relevant.
         score=-rank if rank is not None else None,
     )
+
+
+def _mentions(text: str, words: list[str]) -> bool:
+    return any(re.search(re.escape(word), text, re.IGNORECASE) for word in words)
 
 
 def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:

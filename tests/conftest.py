@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.sample_site.server import serve_sample_site
-from tests.support import build_nli_model, write_sample_config
+from tests.support import build_nli_model, build_tiny_marian, write_sample_config
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +42,6 @@ def sample_config(tmp_path: Path, sample_site_url: str) -> Path:
 def nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A local NLI model directory (tiny, random weights; see tests.support.build_nli_model)."""
     return build_nli_model(tmp_path_factory.mktemp("nli"))
+def tiny_marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local MarianMT model directory: real tokenizer, tiny random weights (tests.support)."""
+    return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))

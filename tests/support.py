@@ -57,4 +57,23 @@ def build_nli_model(directory: Path, labels: tuple[str, ...] = ("entailment", "n
     )
     DebertaV2ForSequenceClassification(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+OPUS_MT_ZH_EN = SHARED / "models" / "opus-mt-zh-en"
+
+
+def build_tiny_marian(directory: Path) -> Path:
+    """A MarianMT model of the real opus-mt-zh-en architecture and vocabulary (the real
+    tokenizer and config from ../shared/models) shrunk to a few layers of width 32, with
+    random weights (seeded). Its translations are nonsense, but real model output: different
+    inputs give different outputs, so order, batching and caching can be checked. init_std
+    is raised so random weights still make the output depend on the input."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    config = MarianConfig.from_pretrained(
+        OPUS_MT_ZH_EN, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, init_std=0.3,
+    )
+    torch.manual_seed(0)
+    MarianMTModel(config).save_pretrained(directory)
+    MarianTokenizer.from_pretrained(OPUS_MT_ZH_EN).save_pretrained(directory)
     return directory

@@ -35,6 +35,9 @@ def test_file_values_relative_paths_and_environment_overrides(tmp_path, monkeypa
         ("search:\n  backend: mysql\n", "search.backend", "Input should be 'sqlite'"),
         ("crawl:\n  page_budget: -1\n", "crawl.page_budget", "greater than or equal to 1"),
         ("crawl:\n  speed: fast\n", "crawl.speed", "unknown key"),
+        ("translate:\n  backend: marian\n", "translate.backend", "Input should be 'transformers' or 'ctranslate2'"),
+        ("translate:\n  device: gpu\n", "translate.device", "String should match pattern"),
+        ("translate:\n  batch_size: 0\n", "translate.batch_size", "greater than or equal to 1"),
         ("crawl: [1, 2\n", "", "invalid YAML"),
         ("- just\n- a list\n", "", "expected a mapping"),
     ],
@@ -58,6 +61,21 @@ def test_the_cli_reports_a_bad_config_in_one_message_with_exit_code_2(tmp_path):
     assert "Traceback" not in done.stderr
     missing = medradar("--config", str(tmp_path / "nope.yaml"), "search", "x")
     assert missing.returncode == 2 and "nope.yaml: no such file" in missing.stderr
+
+
+def test_translation_model_by_id_or_path_and_its_files_under_the_data_dir(tmp_path):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("data_dir: data\ntranslate:\n  model: ./models/opus\n  backend: ctranslate2\n")
+    settings = load_settings(config)
+    assert settings.translate.model == str(tmp_path / "models" / "opus")
+    translator = settings.translator_config
+    assert translator.memory_path == tmp_path / "data" / "translation" / "memory.sqlite"
+    assert translator.ct2_dir.parent == tmp_path / "data" / "models" / "ctranslate2"
+    assert translator.ct2_dir.name.endswith("models--opus-int8")
+    config.write_text("translate:\n  model: Helsinki-NLP/opus-mt-zh-en\n  scope: title_lead\n")
+    settings = load_settings(config)
+    assert settings.translate.model == "Helsinki-NLP/opus-mt-zh-en" and settings.translate.scope == "title_lead"
+    assert settings.translator_config.ct2_dir.name == "Helsinki-NLP--opus-mt-zh-en-int8"
 
 
 def write(path: Path, text: str) -> Path:
