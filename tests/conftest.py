@@ -42,6 +42,9 @@ def sample_config(tmp_path: Path, sample_site_url: str) -> Path:
 def nli_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A local NLI model directory (tiny, random weights; see tests.support.build_nli_model)."""
     return build_nli_model(tmp_path_factory.mktemp("nli"))
+
+
+@pytest.fixture(scope="session")
 def tiny_marian(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A local MarianMT model directory: real tokenizer, tiny random weights (tests.support)."""
     return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))

@@ -57,6 +57,9 @@ def build_nli_model(directory: Path, labels: tuple[str, ...] = ("entailment", "n
     )
     DebertaV2ForSequenceClassification(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+    return directory
+
+
 OPUS_MT_ZH_EN = SHARED / "models" / "opus-mt-zh-en"
 
 
