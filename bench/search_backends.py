@@ -24,7 +24,6 @@ Results go to bench/results/search_backends.md (and .json).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import platform
 import random

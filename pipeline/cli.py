@@ -6,26 +6,36 @@ reason (set MEDRADAR_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import subprocess
 import sys
 import warnings
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.text import Text
 
 from enrich.articles import build_article
-from enrich.schema import Rejection
+from enrich.classifier import ArticleText, model_input
+from enrich.quality import ArticleRules
+from enrich.rules import Sentences
+from enrich.schema import EventMention, Rejection
 from pipeline import console
 from pipeline.config import CONFIG_ENV, ConfigError, Settings, load_settings, load_sources
 from pipeline.instance import dagster_home, open_instance
-from pipeline.resources import ModelsResource, SearchBackendResource
+from pipeline.partitions import SourceDay
+from pipeline.resources import EventStoreResource, ModelsResource, SearchBackendResource
 from search.backend import BackendName
 from search.engines import ClusterError, ClusterUnavailable
 from search.query import Interval, SearchQuery, SortOrder
@@ -88,8 +98,9 @@ def run(
     ctx: typer.Context,
     source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
 ) -> None:
-    """Run the full pipeline (crawl → articles → events → index) through Dagster for the
-    configured sources, one run per source for today (UTC)."""
+    """Run the full pipeline (crawl → articles → translation → events → index) through Dagster
+    for the configured sources, one run per source for today (UTC); then translate the
+    articles earlier runs left pending, if the translation model can be loaded now."""
     settings: Settings = ctx.obj.settings
     known = [s.id for s in load_sources(settings.sources_file)]
     unknown = sorted(set(source) - set(known))
@@ -97,14 +108,58 @@ def run(
         raise typer.BadParameter(
             f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source"
         )
-    from pipeline.runner import run_ingest
+    from pipeline.runner import run_ingest, run_pending_translations
 
     selected = source or known
     day = datetime.now(UTC).date()
+    instance = open_instance(settings)
     with console.out.status(f"running {len(selected)} source(s) through Dagster…"):
-        reports = run_ingest(settings, selected, day, open_instance(settings), _print_report)
+        reports = run_ingest(settings, selected, day, instance, _print_report)
     console.print_totals(reports)
+    with console.out.status("translating articles left pending by earlier runs…"):
+        retry = run_pending_translations(settings, instance, [SourceDay(s, day) for s in selected], _print_report)
+    console.print_pending_retry(retry)
+    reports += retry.reports
+    console.print_unavailable_layers(reports)
     failed = [r.source_id for r in reports if not r.success]
+    if failed:
+        raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
+
+
+@app.command(epilog="Example: medradar reprocess --source 36kr --day 2025-06-12")
+def reprocess(
+    ctx: typer.Context,
+    source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
+    day: Annotated[list[str], typer.Option("--day", "-d", help="YYYY-MM-DD (repeatable); default: every stored day")] = [],  # noqa: B006
+) -> None:
+    """Extract, deduplicate, classify and index the raw pages already stored, fetching
+    nothing: after the extraction, the quality gates or the classifiers changed. One
+    Dagster run per stored (source, day), oldest first; re-running changes nothing."""
+    settings: Settings = ctx.obj.settings
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    try:
+        days = {date.fromisoformat(value) for value in day}
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--day") from None
+    from pipeline.definitions import reprocess_job
+    from pipeline.partitions import SourceDay
+    from pipeline.runner import run_partitions
+    from spiders.rawstore import RawStore
+
+    store = RawStore(settings.raw_dir)
+    partitions = sorted(
+        (SourceDay(source_id, stored) for source_id in source or known for stored in store.days(source_id) if not days or stored in days),
+        key=lambda partition: (partition.day, partition.source_id),
+    )
+    if not partitions:
+        raise Failed(f"no stored raw pages to reprocess under {settings.raw_dir}")
+    with console.out.status(f"reprocessing {len(partitions)} stored partition(s) through Dagster…"):
+        reports = run_partitions(settings, reprocess_job.name, partitions, open_instance(settings), _print_report)
+    console.print_totals(reports)
+    failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
 
@@ -124,11 +179,15 @@ def demo(
         result = run_demo(settings, open_instance(settings), port, _print_report)
     console.out.print(Text(f"sample site was served at {result.base_url}", style="dim"))
     console.print_totals(result.reports)
+    console.print_unavailable_layers(result.reports)
     if not all(r.success for r in result.reports):
         raise Failed("the demo pipeline failed (see above)")
     with SearchBackendResource.from_settings(settings).open() as backend:
         console.out.print(Text("\nsample search: medradar search 合作", style="bold"))
         console.print_hits(backend.search(SearchQuery(text="合作", limit=3)))
+    with EventStoreResource.from_settings(settings).open() as store:
+        console.out.print(Text("\nevents reported by more than one article: medradar events", style="bold"))
+        console.print_events([e for e in store.events() if len(e.article_ids) > 1])
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
     if ctx.obj.backend:
         exe += f" --backend {ctx.obj.backend}"
@@ -136,6 +195,7 @@ def demo(
         Text(
             "\ntry next:\n"
             f'  {exe} search "Mayo Clinic" --type partnership\n'
+            f"  {exe} events --type merger_acquisition\n"
             f"  {exe} search 并购 --lang zh\n"
             f"  {exe} search --type merger_acquisition ''\n"
             f"  {exe} ui        # the Dagster UI: asset graph and the demo's runs\n"
@@ -197,50 +257,205 @@ class ClassifyInput(BaseModel):
     lang: str | None = None
 
 
+class LabelledInput(ClassifyInput):
+    labels: list[str]
+
+
+# Lines classified together: the transformer layers run in batches.
+CLASSIFY_BATCH = 32
+
+
 @app.command(epilog="Example: medradar classify leads.jsonl -o labelled.jsonl")
 def classify(
     ctx: typer.Context,
     infile: Annotated[str, typer.Argument(metavar="IN.jsonl", help='JSON Lines of {"id","title","text"}; - for stdin')],
     output: Annotated[str, typer.Option("--output", "-o", help="where to write; - for stdout")] = "-",
 ) -> None:
-    """Label each article with the business events it reports, and the sentences that show it.
+    """Label each article with the business events it reports.
 
-    Each output line is the input line plus "labels" (event types, empty for none) and
-    "evidence" (event type → triggering sentences). A bad line is reported and skipped."""
+    Each output line is the input line plus "labels" (event types, empty for none), "status"
+    (of the strongest event), "parties" (canonical English names), "amount" ({"value",
+    "currency","usd","approximate"} or null), "evidence" (event type → sentences) and "events"
+    (each type with its layers' scores, status, parties with roles and amount). Optional input
+    keys: "lang" (en/zh; detected when absent), "published_at". A bad line is reported and
+    skipped."""
+    from enrich.language import detect_language
+
     settings: Settings = ctx.obj.settings
-    classifier = ModelsResource.from_settings(settings).rule_classifier()
-    failures = 0
-    with _open_in(infile) as lines, _open_out(output) as sink:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = ClassifyInput.model_validate_json(line)
-            except ValidationError as invalid:
-                failures += 1
-                problem = invalid.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"]) or "line"
-                console.error(f"{infile}:{number}: {where}: {problem['msg']}")
-                continue
-            mentions = classifier.classify(item.title, item.text)
-            record: dict[str, Any] = item.model_dump(exclude_none=True)
-            record["labels"] = [m.type for m in mentions]
-            record["evidence"] = {m.type: m.evidence for m in mentions}
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    analyser = ModelsResource.from_settings(settings).analyser()
+    _warn_unavailable(analyser.unavailable)
+    failures = done = 0
+    with _open_in(infile) as lines, _open_out(output) as sink, console.counter("classified") as progress:
+        for batch in _batches(_read_jsonl(infile, lines, ClassifyInput), CLASSIFY_BATCH):
+            items = [item for item in batch if not isinstance(item, str)]
+            failures += len(batch) - len(items)
+            texts = [ArticleText(i.title, i.text, i.lang or detect_language(f"{i.title}\n{i.text}")) for i in items]
+            for item, mentions in zip(items, analyser.analyse(texts), strict=True):
+                record = item.model_dump(exclude_none=True)
+                record.update(classification_record(mentions))
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            done += len(items)
+            progress(done)
     if failures:
         raise Failed(f"{failures} line(s) of {infile} could not be classified (see above)")
 
 
-@app.command(epilog="Example: medradar extract page.html --url https://example.com/news/1 --json")
-def extract(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE.html...", help="saved HTML pages")],
-    url: Annotated[str | None, typer.Option(help="the page's URL (default: file:// path)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+def classification_record(mentions: list[EventMention]) -> dict[str, Any]:
+    """What ``classify`` adds to an input line."""
+    strongest = max(mentions, key=lambda m: m.score, default=None)
+    parties = list(dict.fromkeys(p.name for m in mentions for p in m.parties))
+    amount = next((m.amount for m in sorted(mentions, key=lambda m: -m.score) if m.amount), None)
+    return {
+        "labels": [m.type for m in mentions],
+        "status": strongest.status if strongest else None,
+        "parties": parties,
+        "amount": amount.model_dump(include={"value", "currency", "usd", "approximate"}) if amount else None,
+        "evidence": {m.type: m.evidence for m in mentions},
+        "events": [m.model_dump(exclude_none=True) for m in mentions],
+    }
+
+
+@app.command(
+    "train-classifier",
+    epilog="Example: medradar train-classifier labelled.jsonl --validation 0.25",
+)
+def train_classifier(
+    ctx: typer.Context,
+    infile: Annotated[
+        str, typer.Argument(metavar="LABELLED.jsonl", help='JSON Lines of {"id","title","text","labels":[...]}')
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="directory for the head (default: models.head.path)")
+    ] = None,
+    validation: Annotated[float, typer.Option(min=0.1, max=0.5, help="share held out to choose thresholds")] = 0.25,
+    seed: Annotated[int, typer.Option(help="seed of the train/validation split")] = 0,
 ) -> None:
-    """Extract the article from saved HTML pages, as the pipeline's articles stage does."""
+    """Train the supervised event head: a logistic regression per event type on sentence
+    embeddings (all-MiniLM-L6-v2), thresholds chosen on a held-out validation split for the
+    head alone and combined with the other layers, saved as JSON where `classify` and the
+    pipeline find it."""
+    from enrich.head import HEAD_LAYER, LabelledExample, load_embedder, split_examples, train_head
+    from enrich.language import detect_language
+    from enrich.models import ModelUnavailable
+
+    settings: Settings = ctx.obj.settings
+    analyser = ModelsResource.from_settings(settings).analyser()
+    classifier, unavailable = analyser.classifier, analyser.unavailable
+    known = list(classifier.rules.event_types)
+    articles: dict[str, ArticleText] = {}
+    labels: dict[str, frozenset[str]] = {}
+    failures = 0
+    with _open_in(infile) as lines:
+        for item in _read_jsonl(infile, lines, LabelledInput):
+            if isinstance(item, str):
+                failures += 1
+                continue
+            unknown = sorted(set(item.labels) - set(known))
+            if unknown:
+                failures += 1
+                console.error(f"{infile}: id {item.id}: unknown label {', '.join(unknown)} (known: {', '.join(known)})")
+                continue
+            lang = item.lang or detect_language(f"{item.title}\n{item.text}")
+            articles[item.id] = ArticleText(item.title, item.text, lang)
+            labels[item.id] = frozenset(item.labels)
+    if len(articles) < 20:
+        raise Failed(f"{infile}: {len(articles)} usable example(s); at least 20 are needed to train and validate")
+    examples = [
+        LabelledExample(id_, model_input(Sentences.of(a.title, a.text)), a.lang, labels[id_])
+        for id_, a in articles.items()
+    ]
+    split = split_examples(examples, validation, seed)
+    try:
+        embedder = load_embedder(settings.models.head.embedding_model, settings.models.device)
+    except ModelUnavailable as problem:
+        raise Failed(f"cannot load the embedding model: {problem}") from None
+    _warn_unavailable({layer: why for layer, why in unavailable.items() if layer != HEAD_LAYER})
+    held = [articles[e.id] for e in split.validation]
+    other_scores = [s.layers for s in classifier.score(held, skip={HEAD_LAYER})]
+    with console.out.status(f"embedding {len(examples)} examples and training…"):
+        head = train_head(split, known, embedder, other_scores)
+    path = head.save(output or settings.event_head_path)
+    console.print_head(head)
+    console.out.print(Text(f"saved {path}", style="bold"))
+    if failures:
+        raise Failed(f"{failures} line(s) of {infile} could not be used (see above)")
+
+
+@app.command(epilog="Example: medradar events --type merger_acquisition --limit 5")
+def events(
+    ctx: typer.Context,
+    type_: Annotated[str | None, typer.Option("--type", "-t", help="event type")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="events to show")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """List the events found so far: one per deal, with every article that reports it."""
+    settings: Settings = ctx.obj.settings
+    if type_ is not None:
+        try:
+            SearchQuery(types=[type_])
+        except ValidationError as invalid:
+            raise typer.BadParameter(invalid.errors()[0]["msg"].removeprefix("Value error, "), param_hint="--type") from None
+    if not settings.events_path.exists():
+        raise Failed(f"no events at {settings.events_path} yet: run `medradar demo` or `medradar run` first")
+    with EventStoreResource.from_settings(settings).open() as store:
+        found = store.events(type_, limit)
+    if as_json:
+        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in found], ensure_ascii=False, indent=2) + "\n")
+    else:
+        console.print_events(found)
+
+
+def _warn_unavailable(unavailable: dict[str, str]) -> None:
+    for layer, reason in unavailable.items():
+        console.warning(f"{layer} layer unavailable, the other layers decide: {reason}")
+
+
+def _read_jsonl(name: str, lines: TextIO, model: type[ClassifyInput]) -> Iterator[Any]:
+    """Each line parsed as ``model``, or an error message (already printed) for a bad one."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield model.model_validate_json(line)
+        except ValidationError as invalid:
+            problem = invalid.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "line"
+            message = f"{name}:{number}: {where}: {problem['msg']}"
+            console.error(message)
+            yield message
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@app.command(epilog="Example: medradar extract page.html --url https://36kr.com/p/123 --timezone Asia/Shanghai")
+def extract(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE.html...", help="saved HTML pages (.gz too)")],
+    url: Annotated[str | None, typer.Option(help="the page's URL (default: file:// path)")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone of dates printed without one (default: the source's, else UTC)")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="source id whose time zone and home pages apply")] = None,
+    as_json: Annotated[bool, typer.Option("--json/--text", help="one JSON object per file, or readable text")] = True,
+) -> None:
+    """Extract the article from saved HTML pages, as the pipeline's articles stage does: every
+    field as one JSON object per file. A file that is not an article page (binary, empty,
+    too large, undecodable, a listing...) is reported with the reason and the others go on."""
+    settings: Settings = ctx.obj.settings
+    zone, section_urls = _extract_context(settings, source, timezone)
+    rules = settings.articles.rules()
     failures = 0
     for path in files:
-        result = _extract_file(path, url)
+        result = _extract_file(path, url, rules, zone, section_urls)
         if isinstance(result, str):
             failures += 1
             console.error(f"{path}: {result}")
@@ -322,29 +537,124 @@ def index_replay(ctx: typer.Context) -> None:
         Text(f"replayed {stats.replayed} article(s): {stats.inserted} new, {stats.updated} updated,"
              f" {stats.unchanged} unchanged, {stats.failed} refused")
     )
+sources_app = typer.Typer(
+    help="The source registry (sources.yaml): check it, list it.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(sources_app, name="sources")
+
+
+def _sources_file(ctx: typer.Context, path: Path | None) -> Path:
+    return path if path is not None else ctx.obj.settings.sources_file
+
+
+@sources_app.command("check", epilog="Example: medradar sources check sources.yaml")
+def sources_check(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="default: the configured sources_file")] = None,
+) -> None:
+    """Validate the registry strictly, offline: unknown or repeated keys, bad URLs, entry
+    points off the allowed domains, selectors and patterns that do not parse, unknown time
+    zones, duplicate ids. Prints one line per problem and exits 2 if there is any."""
+    file = _sources_file(ctx, path)
+    sources = load_sources(file)  # ConfigError: one line per problem, exit code 2 (see main)
+    languages = Counter(source.language for source in sources)
+    unverified = [source.id for source in sources if source.selectors_verified is None]
+    summary = ", ".join(f"{count} {language}" for language, count in sorted(languages.items()))
+    console.out.print(console.plain(f"{file}: {len(sources)} sources OK ({summary})"))
+    if unverified:
+        console.out.print(console.plain(f"never verified against the live site: {', '.join(unverified)}", "yellow"))
+
+
+@sources_app.command("list", epilog="Example: medradar sources list --json")
+def sources_list(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="default: the configured sources_file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """List the sources: id, language, how they are crawled, when their selectors were last verified."""
+    sources = load_sources(_sources_file(ctx, path))
+    if as_json:
+        sys.stdout.write(json.dumps([s.model_dump(mode="json") for s in sources], ensure_ascii=False, indent=2) + "\n")
+        return
+    for source in sources:
+        verified = source.selectors_verified.isoformat() if source.selectors_verified else "never verified"
+        line = f"{source.id:<20} {source.language}  {'+'.join(source.entry_kinds):<20} {verified:<15} {source.name}"
+        console.out.print(console.plain(line))
 
 
 def _print_report(report: Any) -> None:
     console.out.print(console.report_line(report))
 
 
-def _extract_file(path: Path, url: str | None) -> dict[str, Any] | str:
+def _extract_context(settings: Settings, source_id: str | None, timezone: str | None) -> tuple[str, list[str]]:
+    """The time zone and section pages ``medradar extract`` judges pages with."""
+    section_urls: list[str] = []
+    zone = timezone
+    if source_id:
+        sources = {s.id: s for s in load_sources(settings.sources_file)}
+        if source_id not in sources:
+            raise typer.BadParameter(f"unknown source {source_id} (known: {', '.join(sources)})", param_hint="--source")
+        chosen = sources[source_id]
+        zone = zone or chosen.timezone
+        section_urls = [str(chosen.homepage), *map(str, chosen.listings)]
+    zone = zone or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown time zone {zone!r} (an IANA name such as Asia/Shanghai)", param_hint="--timezone") from None
+    return zone, section_urls
+
+
+# Why a file yields no article, in words for the person who gave it.
+_REJECTION_MESSAGES = {
+    "empty_body": "empty file",
+    "not_html": "binary file, not an HTML page",
+    "too_large": "too large",
+    "undecodable": "cannot be decoded as text in any encoding",
+}
+
+
+def _extract_file(
+    path: Path, url: str | None, rules: ArticleRules, timezone: str, section_urls: list[str]
+) -> dict[str, Any] | str:
     """The article fields of one saved page, or why there are none."""
     try:
+        size = path.stat().st_size
+        if size > rules.max_page_bytes:  # not read at all
+            return f"too large: {size:,} bytes (articles.max_page_bytes is {rules.max_page_bytes:,})"
         body = path.read_bytes()
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as problem:
         return f"cannot read: {problem.strerror or problem}"
-    if b"\x00" in body[:4096]:
-        return "binary file, not an HTML page"
+    if body.startswith(b"\x1f\x8b"):
+        try:
+            body = _gunzip(body, rules.max_page_bytes)
+        except (OSError, EOFError, zlib.error) as problem:
+            return f"not a readable gzip file: {problem}"
+        except ValueError as problem:
+            return str(problem)
     result = build_article(
         source_id="file",
         url=url or path.resolve().as_uri(),
         body=body,
-        fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        fetched_at=fetched_at,
+        rules=rules,
+        timezone=timezone,
+        section_urls=section_urls,
     )
     if isinstance(result, Rejection):
-        return f"no article: {result.reason}{f' ({result.detail})' if result.detail else ''}"
-    return result.model_dump(mode="json", exclude={"source_id", "fetched_at"})
+        message = _REJECTION_MESSAGES.get(result.reason, f"no article: {result.reason}")
+        return f"{message}{f' ({result.detail})' if result.detail else ''}"
+    return result.model_dump(mode="json", exclude={"source_id", "fetched_at", "duplicate", "reported_by"})
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """A gzipped page (as the raw store and the shared corpora keep them), bounded."""
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"too large: more than {limit:,} bytes once decompressed (articles.max_page_bytes)")
+    return data
 
 
 class _open_in:  # noqa: N801 - used like open()
@@ -378,6 +688,9 @@ class _open_out(_open_in):  # noqa: N801
 
 
 def main() -> None:
+    # The command shows its own progress; model libraries' download and loading bars would
+    # interleave with it (set before transformers is imported, which reads it then).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Dagster flags its own internals (Pipes) as preview features; users cannot act on that.
     warnings.filterwarnings("ignore", module=r"dagster(\..*)?$")
     warnings.filterwarnings("ignore", message=r".*(preview|beta|superseded).*", category=Warning)

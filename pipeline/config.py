@@ -10,6 +10,9 @@ that file's directory. Sources live in their own file (``sources_file``), read b
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable, Hashable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +20,10 @@ import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from enrich.dedupe import DedupeParams
+from enrich.quality import ArticleRules
+from enrich.translation import TranslatorConfig
+from spiders.job import CrawlLimits
 from spiders.sources import Source
 
 CONFIG_ENV = "MEDRADAR_CONFIG"
@@ -38,7 +45,10 @@ def default_data_dir() -> Path:
     return Path(base) / "medradar"
 
 
-class CrawlSettings(BaseModel):
+class CrawlSettings(CrawlLimits):
+    """The ``crawl`` section: politeness and limits (``spiders.job.CrawlLimits``), who we are,
+    and when a source's silence becomes suspicious."""
+
     model_config = ConfigDict(extra="forbid")
 
     contact_url: AnyHttpUrl = Field(
@@ -49,11 +59,9 @@ class CrawlSettings(BaseModel):
         default="MedRadar/0.1 (+{contact_url})",
         description="sent with every request; {contact_url} is filled in",
     )
-    obey_robots: bool = True
-    concurrency_per_domain: int = Field(default=1, ge=1, le=2)
-    autothrottle: bool = True
-    page_budget: int = Field(default=500, ge=1, description="pages per source per run at most")
-    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
+    stale_after_runs: int = Field(
+        default=3, ge=1, description="consecutive crawls of a source without a new article before its check fails"
+    )
 
     @property
     def resolved_user_agent(self) -> str:
@@ -109,6 +117,158 @@ class ClassifySettings(BaseModel):
     event_types_file: Path | None = Field(
         default=None, description="event types and triggers; default: the bundled definitions"
     )
+    gazetteer_file: Path | None = Field(
+        default=None, description="the organisation gazetteer; default: the bundled one"
+    )
+
+
+class ZeroShotSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    model: str = Field(
+        default="MoritzLaurer/mDeBERTa-v3-base-mnli-xnli",
+        description="a multilingual NLI model: Hugging Face id or local directory",
+    )
+    threshold: float = Field(default=0.6, gt=0, lt=1, description="entailment probability that says yes")
+    max_length: int = Field(default=256, ge=32, le=512, description="tokens of each article read")
+    batch_size: int = Field(default=8, ge=1)
+
+
+class HeadSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    path: Path | None = Field(default=None, description="default: <data_dir>/models/event-head")
+    embedding_model: str | None = Field(
+        default=None,
+        description="sentence-transformers model train-classifier embeds with (a head then always uses "
+        "the one it was trained with); default: the bundled all-MiniLM-L6-v2",
+    )
+
+
+class ModelsSettings(BaseModel):
+    """The transformer layers beside the rules; a model that cannot be loaded is skipped with
+    a warning and the other layers decide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(default="cpu", description="torch device: cpu, cuda, cuda:1, mps")
+    zero_shot: ZeroShotSettings = ZeroShotSettings()
+    head: HeadSettings = HeadSettings()
+
+
+class FxSettings(BaseModel):
+    """Exchange rates for converting deal amounts to US dollars."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date = Field(default=date(2025, 6, 30), description="the date the rates are from")
+    usd_per_unit: dict[str, float] = Field(
+        # Approximate market rates on 30 June 2025 (US dollars for one unit).
+        default={
+            "USD": 1.0, "CNY": 0.1396, "HKD": 0.1274, "EUR": 1.1787, "GBP": 1.3732, "JPY": 0.00694,
+            "CHF": 1.2598, "AUD": 0.6563, "CAD": 0.7337, "SGD": 0.7855, "KRW": 0.000741,
+        },
+        description="US dollars for one unit of each ISO 4217 currency",
+    )
+
+
+class EventsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(default=90, ge=1, description="reports this close in time can be one deal")
+    single_party_window_days: int = Field(
+        default=14, ge=1, description="the window for reports naming one organisation (an AI launch, a funding round)"
+    )
+    max_amount_ratio: float = Field(
+        default=1.5, ge=1, description="reports whose USD amounts differ by more than this factor are different deals"
+    )
+    store_path: Path | None = Field(default=None, description="default: <data_dir>/events.sqlite")
+    coverage_drop: float = Field(
+        default=0.5, gt=0, le=1,
+        description="the events check fails when a source's share of articles with an event falls "
+        "below this fraction of its recent average",
+    )
+
+
+class ArticlesSettings(BaseModel):
+    """The quality gates between a fetched page and an article. Defaults measured on the
+    shared corpora: see bench/results/extraction.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_text_chars: dict[str, int] = Field(
+        default={"en": 300, "zh": 100, "other": 300},
+        description="less main text than this (whitespace not counted) is a stub, not an article;"
+        " Chinese packs about three times the content per character",
+    )
+    max_page_bytes: int = Field(
+        default=10_000_000, ge=1, description="larger pages are rejected unread (the largest real page seen: 3.2 MB)"
+    )
+    max_undecodable_share: float = Field(
+        default=0.01, ge=0, le=1, description="share of characters no encoding could read before a page is rejected"
+    )
+    listing_min_links: int = Field(default=30, ge=1, description="headline links a listing page has at least")
+    listing_max_chars_per_link: float = Field(
+        default=6.0, gt=0, description="main-text characters per headline link below which a page is a listing"
+    )
+    paywall_max_chars: dict[str, int] = Field(
+        default={"en": 1000, "zh": 400, "other": 1000},
+        description="a page that says it is paywalled is a teaser when its text is shorter than this"
+        " (measured: real paywalled articles that carry their whole text start at 1,370)",
+    )
+    rejection_rate_jump: float = Field(
+        default=0.3, gt=0, le=1,
+        description="the articles check fails when a partition rejects this much more of its pages"
+        " than the source's earlier partitions did",
+    )
+    rejection_min_pages: int = Field(default=5, ge=1, description="partitions with fewer article pages are not judged")
+    rejection_history: int = Field(default=7, ge=1, description="earlier partitions of the source the rate is compared with")
+
+    @field_validator("min_text_chars", "paywall_max_chars")
+    @classmethod
+    def _has_other(cls, value: dict[str, int]) -> dict[str, int]:
+        if "other" not in value:
+            raise ValueError("needs an 'other' entry, for languages without their own")
+        return value
+
+    def rules(self) -> ArticleRules:
+        return ArticleRules(
+            min_text_chars=dict(self.min_text_chars),
+            max_page_bytes=self.max_page_bytes,
+            max_undecodable_share=self.max_undecodable_share,
+            listing_min_links=self.listing_min_links,
+            listing_max_chars_per_link=self.listing_max_chars_per_link,
+            paywall_max_chars=dict(self.paywall_max_chars),
+        )
+
+
+class DedupeSettings(BaseModel):
+    """Exact and near-duplicate articles. Threshold and shingles chosen by precision and
+    recall on labelled pairs: see bench/results/duplicates.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(
+        default=0.3, gt=0, le=1,
+        description="estimated Jaccard similarity of shingle sets from which two texts are copies"
+        " (measured: independent write-ups of one story reach 0.17, reprints start at 0.34)",
+    )
+    shingle_size: int = Field(default=3, ge=1, le=10, description="tokens (words, Chinese characters) per shingle")
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations")
+    store_path: Path | None = Field(default=None, description="default: <data_dir>/duplicates.sqlite")
+
+    def params(self) -> DedupeParams:
+        return DedupeParams(threshold=self.threshold, num_perm=self.num_perm, shingle_size=self.shingle_size)
+
+
+class TranslateSettings(TranslatorConfig):
+    """The ``translate`` section: Chinese → English (``enrich.translation.TranslatorConfig``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="false: Chinese articles are indexed untranslated")
 
 
 class Settings(BaseSettings):
@@ -121,6 +281,12 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     search: SearchSettings = SearchSettings()
     classify: ClassifySettings = ClassifySettings()
+    articles: ArticlesSettings = ArticlesSettings()
+    dedupe: DedupeSettings = DedupeSettings()
+    models: ModelsSettings = ModelsSettings()
+    events: EventsSettings = EventsSettings()
+    fx: FxSettings = FxSettings()
+    translate: TranslateSettings = TranslateSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -149,6 +315,10 @@ class Settings(BaseSettings):
         return self.search.spool_dir or self.data_dir / "spool" / self.search.index_prefix
 
     @property
+    def dedupe_path(self) -> Path:
+        return self.dedupe.store_path or self.data_dir / "duplicates.sqlite"
+
+    @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
 
@@ -161,19 +331,47 @@ class Settings(BaseSettings):
         return self.data_dir / "logs"
 
     @property
+    def crawl_state_dir(self) -> Path:
+        """Where the crawler remembers, per source, what it has seen (``spiders.state``)."""
+        return self.data_dir / "crawl"
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
+
+    @property
+    def event_head_path(self) -> Path:
+        return self.models.head.path or self.data_dir / "models" / "event-head"
+
+    @property
+    def events_path(self) -> Path:
+        return self.events.store_path or self.data_dir / "events.sqlite"
+
+    @property
+    def translation_dir(self) -> Path:
+        """The translation memory and the articles waiting for a translation."""
+        return self.data_dir / "translation"
+
+    @property
+    def translator_config(self) -> TranslatorConfig:
+        """The ``translate`` section with its paths filled in under the data directory."""
+        translate = self.translate
+        slug = re.sub(r"[^\w.-]+", "--", translate.model).strip("-.")
+        return TranslatorConfig(
+            **translate.model_dump(exclude={"enabled", "memory_path", "ct2_dir"}),
+            memory_path=translate.memory_path or self.translation_dir / "memory.sqlite",
+            ct2_dir=translate.ct2_dir or self.data_dir / "models" / "ctranslate2" / f"{slug}-{translate.quantization}",
+        )
 
 
 # Keys whose relative values are relative to the configuration file's directory.
 _PATH_KEYS = (
-    ("data_dir",),
-    ("sources_file",),
-    ("search", "sqlite_path"),
-    ("search", "ca_certs"),
-    ("search", "spool_dir"),
-    ("classify", "event_types_file"),
+    ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("search", "ca_certs"), ("search", "spool_dir"),
+    ("classify", "event_types_file"), ("classify", "gazetteer_file"), ("models", "head", "path"),
+    ("events", "store_path"), ("dedupe", "store_path"), ("translate", "ct2_dir"), ("translate", "memory_path"),
 )
+# Keys holding a Hugging Face id or a path: a value written as a path is resolved like the above.
+_MODEL_KEYS = (("translate", "model"),)
 # Secrets are read from the environment only, never from a file that may be shared or committed.
 _SECRET_KEYS = (("search", "api_key"), ("search", "password"))
 
@@ -203,6 +401,8 @@ def load_settings(path: Path | str | None = None) -> Settings:
             config_path,
             [(".".join(keys), f"secrets are not read from files: set MEDRADAR_{'__'.join(keys).upper()}") for keys in secrets],
         )
+    for key_path in _MODEL_KEYS:
+        _resolve_path(data, key_path, base_dir, only_if=_looks_like_path)
     if "sources_file" not in data and "MEDRADAR_SOURCES_FILE" not in os.environ:
         data["sources_file"] = str(base_dir / "sources.yaml")
     try:
@@ -250,11 +450,13 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, [("", f"cannot read: {error}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         reason = getattr(error, "problem", None) or str(error)
+        if isinstance(error, _DuplicateKey):
+            raise ConfigError(path, [("", f"{where}{reason}")]) from None
         raise ConfigError(path, [("", f"{where}invalid YAML: {reason}")]) from None
     if data is None:
         return {}
@@ -263,12 +465,41 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
-def _resolve_path(data: dict[str, Any], key_path: tuple[str, ...], base_dir: Path) -> None:
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last
+    one silently, so a second ``feeds:`` in a source would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                break  # SafeLoader reports unhashable keys itself
+            if key in seen:
+                raise _DuplicateKey(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
+def _looks_like_path(value: str) -> bool:
+    return value.startswith((".", "~", "/"))
+
+
+def _resolve_path(
+    data: dict[str, Any], key_path: tuple[str, ...], base_dir: Path, only_if: Callable[[str], bool] | None = None
+) -> None:
     *parents, leaf = key_path
     node: Any = data
     for key in parents:
         node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, dict) and isinstance(node.get(leaf), str):
+    if isinstance(node, dict) and isinstance(node.get(leaf), str) and (only_if is None or only_if(node[leaf])):
         value = Path(node[leaf]).expanduser()
         node[leaf] = str(value if value.is_absolute() else base_dir / value)
 
@@ -279,7 +510,7 @@ def _problems(error: ValidationError, prefix: str = "") -> list[tuple[str, str]]
         key = prefix
         for part in item["loc"]:
             key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-        reason = item["msg"]
+        reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "unknown key"
         elif item["type"] == "missing":

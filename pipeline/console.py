@@ -5,11 +5,15 @@ hijack the terminal."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.text import Text
 
-from pipeline.runner import PartitionReport
+from enrich.head import HeadModel
+from enrich.schema import Amount, Event
+from pipeline.runner import PartitionReport, PendingRetry
 from search.query import SearchResult
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -43,6 +47,17 @@ def error(message: str) -> None:
     err.print(plain(f"error: {message}", "red"))
 
 
+def warning(message: str) -> None:
+    err.print(plain(f"warning: {message}", "yellow"))
+
+
+@contextmanager
+def counter(what: str) -> Iterator[Callable[[int], None]]:
+    """A live "N <what>" count on stderr while long work runs (silent when not a terminal)."""
+    with err.status(f"0 {what}") as status:
+        yield lambda count: status.update(f"{count} {what}")
+
+
 def report_line(report: PartitionReport) -> Text:
     """One partition's per-stage counts."""
     line = Text()
@@ -54,9 +69,17 @@ def report_line(report: PartitionReport) -> Text:
     if report.stages.get("articles"):
         extracted = report.count("articles", "extracted")
         rejected = report.count("articles", "rejected")
-        line.append(f" → articles {extracted} ({rejected} rejected)")
+        duplicates = report.count("articles", "duplicates")
+        line.append(f" → articles {extracted} ({rejected} rejected, {duplicates} duplicate{'s' if duplicates != 1 else ''})")
+    if report.count("translated_articles", "to_translate"):
+        pending = report.count("translated_articles", "pending")
+        line.append(f" → translated {report.count('translated_articles', 'translated')}")
+        if pending:
+            line.append(f" ({pending} pending)", style="yellow")
     if report.stages.get("enriched_articles"):
         line.append(f" → with events {report.count('enriched_articles', 'with_events')}")
+    if report.stages.get("events"):
+        line.append(f" → events {report.count('events', 'events')} ({report.count('events', 'new_events')} new)")
     if report.stages.get("search_index"):
         indexed = report.count("search_index", "indexed")
         unchanged = report.count("search_index", "unchanged")
@@ -64,21 +87,66 @@ def report_line(report: PartitionReport) -> Text:
         for key in ("failed", "spooled", "replayed"):
             if report.count("search_index", key):
                 line.append(f", {key} {report.count('search_index', key)}", style="yellow" if key != "replayed" else "")
+    for check in report.failed_checks:
+        line.append(f"  check failed: {check}", style="yellow")
     if not report.success:
         line.append(f"  FAILED: {safe(report.error)}", style="red")
     return line
+
+
+def print_unavailable_layers(reports: list[PartitionReport]) -> None:
+    """Once per command, the classifier layers that could not be loaded and why."""
+    unavailable: dict[str, str] = {}
+    for report in reports:
+        unavailable.update(report.stages.get("enriched_articles", {}).get("unavailable_layers") or {})
+    for layer, reason in unavailable.items():
+        warning(f"{layer} layer unavailable, the other layers decided: {reason}")
 
 
 def print_totals(reports: list[PartitionReport]) -> None:
     totals = {
         "pages fetched": sum(r.count("raw_pages", "pages_fetched") for r in reports),
         "articles extracted": sum(r.count("articles", "extracted") for r in reports),
+        "articles translated": sum(r.count("translated_articles", "translated") for r in reports),
         "articles with events": sum(r.count("enriched_articles", "with_events") for r in reports),
         "articles indexed": sum(
             r.count("search_index", "indexed") + r.count("search_index", "unchanged") for r in reports
         ),
     }
     out.print(Text("totals: ", style="bold") + Text(", ".join(f"{k} {v}" for k, v in totals.items())))
+    print_translation_problems(reports)
+
+
+def print_translation_problems(reports: list[PartitionReport]) -> None:
+    """Why Chinese articles were left untranslated: once per distinct reason."""
+    pending: dict[str, int] = {}
+    for report in reports:
+        reason = str(report.stages.get("translated_articles", {}).get("translation_error") or "")
+        if reason:
+            pending[reason] = pending.get(reason, 0) + report.count("translated_articles", "pending")
+    for reason, count in pending.items():
+        out.print(
+            plain(
+                f"translation model unavailable: {reason}\n  {count} article(s) with Chinese text or headline "
+                "indexed untranslated and marked pending; the next `medradar run` translates them once the model loads "
+                "(see `translate.model` in medradar.yaml)",
+                "yellow",
+            )
+        )
+
+
+def print_pending_retry(retry: PendingRetry) -> None:
+    if retry.unavailable:
+        out.print(
+            plain(
+                f"{retry.waiting} article(s) from earlier runs still wait for a translation: "
+                f"the model is unavailable ({retry.unavailable})",
+                "yellow",
+            )
+        )
+    elif retry.reports:
+        done = sum(r.count("translated_articles", "translated") for r in retry.reports)
+        out.print(plain(f"earlier pending translations: {done} of {retry.waiting} article(s) translated now"))
 
 
 def print_hits(result: SearchResult) -> None:
@@ -97,7 +165,56 @@ def print_hits(result: SearchResult) -> None:
         labels = ", ".join(hit.labels) or "no event"
         snippet = marked(hit.snippet, hit.highlights)
         out.print(title)
+        if hit.title_en:
+            title_en = plain(f"   {hit.title_en}", "italic")
+            title_en.highlight_words(result.terms, style="yellow", case_sensitive=False)
+            out.print(title_en)
         out.print(plain(f"   {hit.source_id} · {hit.lang} · {when} · {labels}", "dim"))
         out.print(plain(f"   {hit.url}", "blue"))
         out.print(Text("   ") + snippet)
 
+
+
+def event_line(event: Event) -> str:
+    """"merger_acquisition · completed · Stryker (acquirer), Inari Medical (target) · ~$4.9B"."""
+    parties = ", ".join(f"{p.name} ({p.role})" if p.role else p.name for p in event.parties) or "no named party"
+    parts = [event.type, event.status, parties]
+    if event.amount:
+        parts.append(("~" if event.amount.approximate else "") + money(event.amount))
+    return " · ".join(parts)
+
+
+def money(amount: Amount) -> str:
+    """In US dollars when there is a rate ("$4.9B", "$120M"), else as reported."""
+    if amount.usd is None:
+        return f"{amount.value:,.0f} {amount.currency}"
+    if amount.usd >= 1e9:
+        return f"${amount.usd / 1e9:.1f}B"
+    return f"${amount.usd / 1e6:.1f}M" if amount.usd >= 1e6 else f"${amount.usd:,.0f}"
+
+
+def print_events(events: list[Event]) -> None:
+    out.print(Text(f"{len(events)} event{'s' if len(events) != 1 else ''}", style="bold"))
+    for rank, event in enumerate(events, 1):
+        when = event.date.date().isoformat() if event.date else "undated"
+        out.print(plain(f"{rank}. {event_line(event)}", "bold"))
+        out.print(plain(
+            f"   first reported {when} · {len(event.article_ids)} article(s) · sources {', '.join(event.sources)}"
+            f" · languages {', '.join(event.languages)} · id {event.id}", "dim",
+        ))
+        for evidence in event.evidence[:2]:
+            out.print(plain(f"   “{evidence.sentence}” ({evidence.source_id})"))
+
+
+def print_head(head: HeadModel) -> None:
+    """What train-classifier learnt: per event type, its thresholds and validation F1."""
+    out.print(Text(f"trained on {head.examples.get('train', 0)} examples, "
+                   f"thresholds chosen on {head.examples.get('validation', 0)}", style="bold"))
+    for label in head.labels:
+        if label not in head.coef:
+            out.print(plain(f"  {label:<20} too few examples: left to the other layers", "dim"))
+            continue
+        figures = head.validation.get(label, {})
+        scores = ", ".join(f"{key.removesuffix('_f1')} F1 {value}" for key, value in figures.items() if key.endswith("_f1"))
+        out.print(plain(f"  {label:<20} threshold {head.thresholds[label]:.2f}  "
+                        f"validation positives {figures.get('positives', 0)}  {scores}"))

@@ -11,7 +11,12 @@ import yaml
 from dagster import DagsterInstance
 
 from pipeline.config import Settings
-from pipeline.resources import SearchBackendResource
+from pipeline.resources import (
+    DuplicateStoreResource,
+    EventStoreResource,
+    PendingTranslationsResource,
+    SearchBackendResource,
+)
 from pipeline.runner import PartitionReport, run_ingest
 from pipeline.sample_site.server import SampleSite, serve_sample_site
 from spiders.sources import Source
@@ -53,11 +58,19 @@ def write_sources(settings: Settings, sources: list[Source]) -> None:
 
 
 def forget_sources(settings: Settings, source_ids: list[str]) -> None:
-    """Remove what earlier runs stored for these sources: raw pages, stage outputs, index."""
+    """Remove what earlier runs stored for these sources: raw pages, the crawler's memory,
+    stage outputs, pending translations, index, event mentions, duplicate fingerprints."""
     for source_id in source_ids:
         shutil.rmtree(settings.raw_dir / source_id, ignore_errors=True)
+        shutil.rmtree(settings.crawl_state_dir / source_id, ignore_errors=True)
         if settings.assets_dir.is_dir():
             for asset_dir in settings.assets_dir.iterdir():
                 shutil.rmtree(asset_dir / source_id, ignore_errors=True)
+    with PendingTranslationsResource.from_settings(settings).open() as pending:
+        pending.forget_sources(source_ids)
     with SearchBackendResource.from_settings(settings).open() as backend:
         backend.delete_sources(source_ids)
+    with EventStoreResource.from_settings(settings).open() as store:
+        store.delete_sources(source_ids)
+    with DuplicateStoreResource.from_settings(settings).open() as duplicates:
+        duplicates.forget_sources(source_ids)

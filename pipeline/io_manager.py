@@ -16,16 +16,22 @@ from dagster import ConfigurableIOManager, InputContext, OutputContext
 from pydantic import TypeAdapter
 
 
+def partition_file(root: Path, asset: str, source_id: str, day: str) -> Path:
+    """Where the manager keeps one (source, day) partition of an asset."""
+    return (Path(root, asset) / source_id / day).with_suffix(".json.gz")
+
+
 class JsonPartitionIOManager(ConfigurableIOManager):
     root: str
 
     def _path(self, context: InputContext | OutputContext) -> Path:
-        path = Path(self.root, *context.asset_key.path)
         if context.has_asset_partitions:
             key = context.asset_partition_key
             parts = getattr(key, "keys_by_dimension", None)
-            path = path / parts["source"] / parts["day"] if parts else path / str(key)
-        return path.with_suffix(".json.gz")
+            if parts:
+                return partition_file(Path(self.root), "/".join(context.asset_key.path), parts["source"], parts["day"])
+            return Path(self.root, *context.asset_key.path, str(key)).with_suffix(".json.gz")
+        return Path(self.root, *context.asset_key.path).with_suffix(".json.gz")
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         path = self._path(context)

@@ -6,15 +6,25 @@ import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, MaterializeResult, PipesSubprocessClient
+from pydantic import Field
 
-from enrich.events import RuleClassifier, load_event_types
-from pipeline.config import Settings, load_sources
+from enrich.amounts import FxRates
+from enrich.analyser import AnalyserConfig, ArticleAnalyser, build_analyser
+from enrich.dedupe import DedupeParams, DuplicateStore
+from enrich.gazetteer import Gazetteer
+from enrich.quality import ArticleRules
+from enrich.translation import Translator, TranslatorConfig, build_translator
+from pipeline.config import ArticlesSettings, Settings, load_sources
+from pipeline.eventstore import EventStore
+from pipeline.pending import PendingTranslations
 from search.backend import ClusterOptions, SearchBackend, open_backend
-from spiders.job import CrawlJob
+from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
 from spiders.sources import Source
+from spiders.state import CrawlState
 
 
 class SourcesResource(ConfigurableResource):
@@ -42,29 +52,88 @@ class RawStoreResource(ConfigurableResource):
         return RawStore(Path(self.root))
 
 
+class ArticleRulesResource(ConfigurableResource):
+    """The quality gates' thresholds and the rejection-rate check (``articles:`` settings)."""
+
+    min_text_chars: dict[str, int]
+    max_page_bytes: int
+    max_undecodable_share: float
+    listing_min_links: int
+    listing_max_chars_per_link: float
+    paywall_max_chars: dict[str, int]
+    rejection_rate_jump: float
+    rejection_min_pages: int
+    rejection_history: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ArticleRulesResource:
+        return cls(**settings.articles.model_dump())
+
+    @property
+    def settings(self) -> ArticlesSettings:
+        return ArticlesSettings.model_validate({name: getattr(self, name) for name in ArticlesSettings.model_fields})
+
+    def rules(self) -> ArticleRules:
+        return self.settings.rules()
+
+
+class DuplicateStoreResource(ConfigurableResource):
+    """The fingerprints of every article seen, across sources and runs (SQLite)."""
+
+    path: str
+    threshold: float
+    num_perm: int
+    shingle_size: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DuplicateStoreResource:
+        dedupe = settings.dedupe
+        return cls(
+            path=str(settings.dedupe_path),
+            threshold=dedupe.threshold,
+            num_perm=dedupe.num_perm,
+            shingle_size=dedupe.shingle_size,
+        )
+
+    def open(self) -> DuplicateStore:
+        """The store, to be used as a context manager (closed on exit)."""
+        params = DedupeParams(threshold=self.threshold, num_perm=self.num_perm, shingle_size=self.shingle_size)
+        return DuplicateStore(Path(self.path), params)
+
+
 class CrawlerResource(ConfigurableResource):
-    """Scrapy, run in a subprocess per crawl through Dagster Pipes."""
+    """Scrapy, run in a subprocess per crawl through Dagster Pipes, with its memory of what
+    each source has already given (``spiders.state``)."""
 
     user_agent: str
-    obey_robots: bool = True
-    concurrency_per_domain: int = 1
-    autothrottle: bool = True
-    page_budget: int = 500
-    timeout: float = 30.0
+    limits: dict[str, Any] = Field(default_factory=dict, description="spiders.job.CrawlLimits")
+    state_dir: str
     logs_dir: str
+    stale_after_runs: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CrawlerResource:
         crawl = settings.crawl
         return cls(
             user_agent=crawl.resolved_user_agent,
-            obey_robots=crawl.obey_robots,
-            concurrency_per_domain=crawl.concurrency_per_domain,
-            autothrottle=crawl.autothrottle,
-            page_budget=crawl.page_budget,
-            timeout=crawl.timeout,
+            limits=CrawlLimits.model_validate(crawl.model_dump(include=set(CrawlLimits.model_fields))).model_dump(),
+            state_dir=str(settings.crawl_state_dir),
             logs_dir=str(settings.logs_dir),
+            stale_after_runs=crawl.stale_after_runs,
         )
+
+    def runs_without_new_articles(self, source_id: str) -> int:
+        """How many of the source's latest finished crawls in a row found no new article."""
+        with CrawlState(Path(self.state_dir), source_id) as state:
+            recent = state.recent_crawls(self.stale_after_runs + 5)
+        quiet = 0
+        for crawl in recent:
+            if crawl.new_articles is None:
+                continue  # killed before it could count: says nothing either way
+            if crawl.new_articles or quiet == self.stale_after_runs:
+                break
+            quiet += 1
+        return quiet
 
     def crawl(
         self, context: AssetExecutionContext, source: Source, day: date, raw_store: RawStore
@@ -72,14 +141,11 @@ class CrawlerResource(ConfigurableResource):
         job = CrawlJob(
             source=source,
             raw_dir=raw_store.root,
+            state_dir=Path(self.state_dir),
             day=day,
             crawl_id=context.run_id,
             user_agent=self.user_agent,
-            obey_robots=self.obey_robots,
-            concurrency_per_domain=self.concurrency_per_domain,
-            autothrottle=self.autothrottle,
-            page_budget=self.page_budget,
-            timeout=self.timeout,
+            limits=CrawlLimits.model_validate(self.limits),
             log_file=Path(self.logs_dir) / f"crawl-{source.id}-{context.run_id}.log",
         )
         context.log.info(f"crawling {source.id}; Scrapy log: {job.log_file}")
@@ -144,19 +210,120 @@ class SearchBackendResource(ConfigurableResource):
 
 
 class ModelsResource(ConfigurableResource):
-    """The classifiers, loaded once per process."""
+    """The event classifiers (rules, zero-shot NLI, supervised head) with the gazetteer, the
+    status cues and the FX table, and the zh → en translator: built once per process, models
+    loaded on first use."""
 
     event_types_file: str | None = None
+    gazetteer_file: str | None = None
+    device: str = "cpu"
+    zero_shot_model: str | None = None
+    zero_shot_threshold: float = 0.6
+    zero_shot_max_length: int = 256
+    zero_shot_batch_size: int = 8
+    head_path: str | None = None
+    fx_usd_per_unit: dict[str, float] = {}
+    fx_as_of: str | None = None
+    translate: dict[str, Any] = Field(default_factory=dict, description="enrich.translation.TranslatorConfig")
+    translate_enabled: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelsResource:
-        path = settings.classify.event_types_file
-        return cls(event_types_file=str(path) if path else None)
+        classify, models = settings.classify, settings.models
+        return cls(
+            event_types_file=_optional(classify.event_types_file),
+            gazetteer_file=_optional(classify.gazetteer_file),
+            device=models.device,
+            zero_shot_model=models.zero_shot.model if models.zero_shot.enabled and models.zero_shot.model else None,
+            zero_shot_threshold=models.zero_shot.threshold,
+            zero_shot_max_length=models.zero_shot.max_length,
+            zero_shot_batch_size=models.zero_shot.batch_size,
+            head_path=str(settings.event_head_path) if models.head.enabled else None,
+            fx_usd_per_unit=settings.fx.usd_per_unit,
+            fx_as_of=settings.fx.as_of.isoformat(),
+            translate=settings.translator_config.model_dump(mode="json"),
+            translate_enabled=settings.translate.enabled,
+        )
 
-    def rule_classifier(self) -> RuleClassifier:
-        return _rule_classifier(self.event_types_file)
+    def analyser(self) -> ArticleAnalyser:
+        return _analyser(
+            AnalyserConfig(
+                fx=FxRates.of(self.fx_usd_per_unit, date.fromisoformat(self.fx_as_of) if self.fx_as_of else None),
+                event_types_file=_path(self.event_types_file),
+                gazetteer_file=_path(self.gazetteer_file),
+                device=self.device,
+                zero_shot_model=self.zero_shot_model,
+                zero_shot_threshold=self.zero_shot_threshold,
+                zero_shot_max_length=self.zero_shot_max_length,
+                zero_shot_batch_size=self.zero_shot_batch_size,
+                head_path=_path(self.head_path),
+            )
+        )
+
+    @property
+    def translator_config(self) -> TranslatorConfig:
+        return TranslatorConfig.model_validate(self.translate)
+
+    def translator(self) -> Translator:
+        """The zh → en translator, which keeps the gazetteer's organisations by their canonical
+        English names; TranslatorUnavailable (one line: which model, why) if its model cannot
+        be loaded."""
+        return _translator(self.translator_config, self.gazetteer_file)
+
+
+@lru_cache(maxsize=2)
+def _translator(config: TranslatorConfig, gazetteer_file: str | None) -> Translator:
+    # cached by the gazetteer's path: the Gazetteer itself is not hashable
+    return build_translator(config, names=Gazetteer.load(_path(gazetteer_file)))
+
+
+class PendingTranslationsResource(ConfigurableResource):
+    """The articles waiting for a translation, by partition (``pipeline.pending``)."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PendingTranslationsResource:
+        return cls(path=str(settings.translation_dir / "pending.sqlite"))
+
+    def open(self) -> PendingTranslations:
+        """The registry, to be used as a context manager (closed on exit)."""
+        return PendingTranslations(Path(self.path))
 
 
 @lru_cache(maxsize=4)
-def _rule_classifier(event_types_file: str | None) -> RuleClassifier:
-    return RuleClassifier(load_event_types(Path(event_types_file) if event_types_file else None))
+def _analyser(config: AnalyserConfig) -> ArticleAnalyser:
+    return build_analyser(config)
+
+
+class EventStoreResource(ConfigurableResource):
+    """The cross-partition store of event mentions and the events they form."""
+
+    path: str
+    window_days: int = 90
+    single_party_window_days: int = 14
+    max_amount_ratio: float = 1.5
+    coverage_drop: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EventStoreResource:
+        events = settings.events
+        return cls(
+            path=str(settings.events_path),
+            window_days=events.window_days,
+            single_party_window_days=events.single_party_window_days,
+            max_amount_ratio=events.max_amount_ratio,
+            coverage_drop=events.coverage_drop,
+        )
+
+    def open(self) -> EventStore:
+        """The store, to be used as a context manager (closed on exit)."""
+        return EventStore(Path(self.path), self.window_days, self.single_party_window_days, self.max_amount_ratio)
+
+
+def _optional(path: Path | None) -> str | None:
+    return str(path) if path else None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None

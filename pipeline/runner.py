@@ -13,9 +13,12 @@ from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from enrich.translation import TranslatorUnavailable
 from pipeline.config import Settings
-from pipeline.definitions import ASSETS, build_definitions, ingest_job
+from pipeline.definitions import ASSETS, build_definitions, ingest_job, translate_pending_job
+from pipeline.io_manager import partition_file
 from pipeline.partitions import SOURCE_PARTITIONS, SourceDay
+from pipeline.resources import ModelsResource, PendingTranslationsResource
 
 # The CLI shows its own per-stage counts; Dagster's event log stays in the instance.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -32,6 +35,7 @@ class PartitionReport:
     success: bool
     error: str | None = None
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
 
     def count(self, stage: str, key: str) -> int:
         value = self.stages.get(stage, {}).get(key, 0)
@@ -45,15 +49,65 @@ def run_ingest(
     instance: DagsterInstance,
     on_report: Callable[[PartitionReport], None] | None = None,
 ) -> list[PartitionReport]:
-    source_ids = list(source_ids)
-    job = build_definitions(settings).resolve_job_def(ingest_job.name)
+    partitions = [SourceDay(source_id, day) for source_id in source_ids]
+    return run_partitions(settings, ingest_job.name, partitions, instance, on_report)
+
+
+@dataclass
+class PendingRetry:
+    """What became of the articles still waiting for a translation from earlier runs."""
+
+    waiting: int = 0  # articles, in the partitions below
+    partitions: list[SourceDay] = field(default_factory=list)
+    unavailable: str | None = None  # why they were not tried again: the model cannot be loaded
+    reports: list[PartitionReport] = field(default_factory=list)
+
+
+def run_pending_translations(
+    settings: Settings,
+    instance: DagsterInstance,
+    skip: Iterable[SourceDay] = (),
+    on_report: Callable[[PartitionReport], None] | None = None,
+) -> PendingRetry:
+    """Run the translation stage, and every stage after it, again for each partition whose
+    articles still wait for a translation (except ``skip``: partitions this command just ran)."""
+    skip = set(skip)
+    with PendingTranslationsResource.from_settings(settings).open() as registry:
+        waiting = registry.partitions()
+    todo = [
+        partition
+        for partition in waiting
+        if partition not in skip
+        and partition_file(settings.assets_dir, "articles", partition.source_id, partition.day.isoformat()).is_file()
+    ]
+    retry = PendingRetry(waiting=sum(waiting[p] for p in todo), partitions=todo)
+    if not todo or not settings.translate.enabled:
+        return retry
+    try:
+        ModelsResource.from_settings(settings).translator()  # loaded once: the runs below reuse it
+    except TranslatorUnavailable as problem:
+        retry.unavailable = str(problem)
+        return retry
+    retry.reports = run_partitions(settings, translate_pending_job.name, todo, instance, on_report)
+    return retry
+
+
+def run_partitions(
+    settings: Settings,
+    job_name: str,
+    partitions: Iterable[SourceDay],
+    instance: DagsterInstance,
+    on_report: Callable[[PartitionReport], None] | None = None,
+) -> list[PartitionReport]:
+    """One run of the job per partition, in the order given."""
+    partitions = list(partitions)
     known = set(instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
-    missing = [source_id for source_id in source_ids if source_id not in known]
+    missing = sorted({partition.source_id for partition in partitions} - known)
     if missing:
         instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, missing)
+    job = build_definitions(settings).resolve_job_def(job_name)
     reports = []
-    for source_id in source_ids:
-        partition = SourceDay(source_id, day)
+    for partition in partitions:
         result = job.execute_in_process(
             partition_key=partition.key,
             instance=instance,
@@ -89,4 +143,5 @@ def _report(partition: SourceDay, result: ExecuteInProcessResult) -> PartitionRe
         success=result.success,
         error=error,
         stages=stages,
+        failed_checks=[e.check_name for e in result.get_asset_check_evaluations() if not e.passed],
     )

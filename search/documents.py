@@ -12,8 +12,11 @@ from search.segment import has_han, index_tokens
 
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
 SNIPPET_CHARS = 220
-# Fields searched as text, and the weight of a match in each (a headline counts five times).
-TEXT_FIELDS = {"title": 5.0, "text": 1.0}
+# Fields searched as text, and the weight of a match in each (a headline counts five times):
+# the original, then its English translation (an English query finds a Chinese article by it).
+TEXT_FIELDS = {"title": 5.0, "text": 1.0, "title_en": 5.0, "text_en": 1.0}
+# The fields that may hold Chinese, segmented by jieba into ``<name>_zh``.
+CHINESE_FIELDS = ("title", "text")
 # Derived fields a cluster document adds to the article's own.
 LABELS, SORT_DATE = "labels", "sort_date"
 ZH_SUFFIX = "_zh"  # title_zh, text_zh: the jieba-segmented tokens of Chinese text
@@ -49,8 +52,8 @@ def index_document(article: EnrichedArticle, cjk: bool = False) -> dict[str, Any
     document = article.model_dump(mode="json")
     document[LABELS] = article.labels
     document[SORT_DATE] = utc_key(sort_date(article))
-    for name in TEXT_FIELDS:
-        value = document.get(name) or ""
+    # Traditional Chinese is indexed in Simplified (the original is kept in title and text).
+    for name, value in zip(CHINESE_FIELDS, (article.index_title, article.index_text), strict=True):
         if has_han(value):
             document[f"{name}{ZH_SUFFIX}"] = " ".join(index_tokens(value))
             if cjk and name in CJK_FIELDS:

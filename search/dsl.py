@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from enrich.schema import EnrichedArticle, EventMention
 from search.documents import (
+    CHINESE_FIELDS,
     CJK_FIELDS,
     CJK_SUFFIX,
     LABELS,
@@ -46,7 +47,7 @@ ENGLISH = "medradar_english"
 # Highlight markers: private-use characters, so a fragment is plain text with marked spans.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 FACET_FIELDS = {"types": LABELS, "langs": "lang", "sources": "source_id"}
-HIT_FIELDS = ["id", "title", "url", "source_id", "lang", "published_at", "events.type", "text"]
+HIT_FIELDS = ["id", "title", "title_en", "url", "source_id", "lang", "published_at", "events.type", "text", "text_en"]
 
 
 class Capabilities(BaseModel):
@@ -102,7 +103,7 @@ def article_properties(caps: Capabilities) -> dict[str, Any]:
     properties = _model_properties(EnrichedArticle, _known_fields(caps))
     properties[LABELS] = KEYWORD
     properties[SORT_DATE] = DATE
-    for name in TEXT_FIELDS:
+    for name in CHINESE_FIELDS:
         # Matching only (no snippets come from here); length norms would not change which
         # articles match, and cost a little at every write.
         properties[f"{name}{ZH_SUFFIX}"] = {"type": "text", "analyzer": "whitespace", "norms": False}
@@ -203,7 +204,8 @@ def _simple(words: list[str], fields: list[str]) -> dict[str, Any]:
 
 
 def _boosted(suffix: str = "") -> list[str]:
-    return [f"{name}{suffix}^{weight:g}" for name, weight in TEXT_FIELDS.items()]
+    names = CHINESE_FIELDS if suffix == ZH_SUFFIX else TEXT_FIELDS
+    return [f"{name}{suffix}^{TEXT_FIELDS[name]:g}" for name in names]
 
 
 def match_query(query: SearchQuery, caps: Capabilities, among: list[str] | None = None) -> dict[str, Any]:
@@ -297,17 +299,20 @@ def search_body(query: SearchQuery, caps: Capabilities) -> dict[str, Any]:
 
 def highlight(query: SearchQuery) -> dict[str, Any]:
     """A snippet of the body around the first match, from the original text (not the segmented
-    field), whatever field the match was found in."""
+    field), whatever field the match was found in; and one from the English translation, used
+    when only the translation matched."""
     field: dict[str, Any] = {
         "type": "unified",
         "fragment_size": 200,
         "number_of_fragments": 1,
         "no_match_size": 200,
     }
+    translated: dict[str, Any] = {**field, "no_match_size": 0}
     terms = query_terms(query.text)
     if terms:
         field["highlight_query"] = {"bool": {"should": [_simple(term, ["text"]) for term in terms]}}
-    return {"pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE], "fields": {"text": field}}
+        translated["highlight_query"] = {"bool": {"should": [_simple(term, ["text_en"]) for term in terms]}}
+    return {"pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE], "fields": {"text": field, "text_en": translated}}
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -340,12 +345,17 @@ def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
 
 def _hit(raw: dict[str, Any]) -> SearchHit:
     source = raw["_source"]
-    fragments = raw.get("highlight", {}).get("text", [])
-    snippet, spans = fragment_snippet(source.get("text") or "", fragments[0] if fragments else "", source["lang"])
+    found = raw.get("highlight", {})
+    text, fragment, lang = source.get("text") or "", (found.get("text") or [""])[0], source["lang"]
+    translated = (found.get("text_en") or [""])[0]
+    if MARK_OPEN not in fragment and MARK_OPEN in translated:
+        text, fragment, lang = source.get("text_en") or "", translated, "en"  # found by its translation: show where
+    snippet, spans = fragment_snippet(text, fragment, lang)
     published = source.get("published_at")
     return SearchHit(
         id=source["id"],
         title=source["title"],
+        title_en=source.get("title_en"),
         url=source["url"],
         source_id=source["source_id"],
         lang=source["lang"],

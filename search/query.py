@@ -112,6 +112,7 @@ def _decode(token: str) -> tuple[str, list]:
 class SearchHit(BaseModel):
     id: str
     title: str
+    title_en: str | None = Field(default=None, description="the title's English translation, if it has one")
     url: str
     source_id: str
     lang: str

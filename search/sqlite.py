@@ -1,14 +1,17 @@
 """The embedded index: SQLite with FTS5, Chinese segmented by jieba before indexing.
 
 One row per article in ``articles`` (the whole record as JSON plus the columns filters need),
-its event types in ``article_events``, the searchable text in the FTS5 table
-``articles_fts`` whose rowid is the article's rowid, and saved searches in ``watches``.
+its event types in ``article_events``, saved searches in ``watches``, and the searchable
+text in the FTS5 table ``articles_fts`` whose rowid is the article's rowid: the original title and
+body, and their English translations (so an English query finds a Chinese article by its
+translation).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -41,17 +44,20 @@ CREATE TABLE IF NOT EXISTS article_events (
     PRIMARY KEY (article_rowid, type)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS article_events_type ON article_events(type);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 CREATE TABLE IF NOT EXISTS watches (
     name TEXT PRIMARY KEY,
     query TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 """
+FTS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, title_en, body_en, tokenize = 'porter unicode61 remove_diacritics 2'
+)
+"""
+FTS_COLUMNS = ["title", "body", "title_en", "body_en"]
 
-# bm25 column weights (title, body), as the clusters weigh their fields.
+# bm25 column weights, in FTS_COLUMNS order, as the clusters weigh their fields.
 BM25_WEIGHTS = ", ".join(f"{weight:g}" for weight in TEXT_FIELDS.values())
 FACET_COLUMNS = {"types": "article_events.type", "langs": "articles.lang", "sources": "articles.source_id"}
 # SQLite date expressions for the first day of a histogram bucket (weeks start on Monday).
@@ -73,6 +79,8 @@ class SqliteBackend:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._db.execute(FTS_SCHEMA)
+        self._upgrade_fts()
         self._upgrade_sort_dates()
 
     def _upgrade_sort_dates(self) -> None:
@@ -82,6 +90,17 @@ class SqliteBackend:
                 for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
                     key = utc_key(sort_date(EnrichedArticle.model_validate_json(doc)))
                     self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
+    def _upgrade_fts(self) -> None:
+        """An index written before the English columns existed: its text table rebuilt from the
+        stored records (the records themselves are unchanged)."""
+        columns = [row[1] for row in self._db.execute("PRAGMA table_info(articles_fts)")]
+        if columns == FTS_COLUMNS:
+            return
+        with self._db:
+            self._db.execute("DROP TABLE articles_fts")
+            self._db.execute(FTS_SCHEMA)
+            for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
+                self._index_text(rowid, EnrichedArticle.model_validate_json(doc))
 
     # -- writing -----------------------------------------------------------------------
 
@@ -125,8 +144,9 @@ class SqliteBackend:
             [(rowid, label) for label in article.labels],
         )
         self._db.execute(
-            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-            (rowid, segment(article.title), segment(article.text)),
+            "INSERT INTO articles_fts (rowid, title, body, title_en, body_en) VALUES (?, ?, ?, ?, ?)",
+            (rowid, segment(article.index_title), segment(article.index_text), segment(article.title_en or ""),
+             segment(article.text_en or "")),
         )
 
     def delete_sources(self, source_ids: Iterable[str]) -> int:
@@ -344,10 +364,14 @@ def _match_expression(terms: list[list[str]]) -> str:
 
 
 def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> SearchHit:
-    text, spans = snippet(article.text, words, snippet_width(article.lang))
+    text, lang = article.text, article.lang
+    if article.text_en and not _mentions(text, words) and _mentions(article.text_en, words):
+        text, lang = article.text_en, "en"  # found by its translation: show where
+    text, spans = snippet(text, words, snippet_width(lang))
     return SearchHit(
         id=article.id,
         title=article.title,
+        title_en=article.title_en,
         url=article.url,
         source_id=article.source_id,
         lang=article.lang,
@@ -358,3 +382,7 @@ def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> Sear
         # bm25 is lower-is-better; flip it so a larger score means more relevant.
         score=-rank if rank is not None else None,
     )
+
+
+def _mentions(text: str, words: list[str]) -> bool:
+    return any(re.search(re.escape(word), text, re.IGNORECASE) for word in words)

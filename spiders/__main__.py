@@ -32,9 +32,14 @@ def _main(argv: list[str] | None) -> int:
                 metadata={
                     "pages_fetched": stats.pages - stats.failed,
                     "pages_failed": stats.failed,
+                    "pages_not_modified": stats.not_modified,
                     "articles_fetched": stats.articles,
+                    "new_articles": stats.new_articles,
                     "bytes": stats.bytes,
+                    "crawl_seconds": stats.seconds,
                     "failed_by_reason": {"raw_value": stats.failed_by_reason, "type": "json"},
+                    "skipped_by_reason": {"raw_value": stats.skipped_by_reason, "type": "json"},
+                    "deferred_by_reason": {"raw_value": stats.deferred_by_reason, "type": "json"},
                     "segment": {"raw_value": stats.segment or "", "type": "path"},
                 }
             )

@@ -2,71 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import feedparser
 import scrapy
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
-from spiders.job import CrawlJob
-from spiders.pages import page_from_failure, page_from_response
-from spiders.rawstore import PageKind, RawPage, SegmentWriter
+from spiders.base import SourceSpider
+from spiders.rawstore import RawPage
 
 
-class FeedSpider(scrapy.Spider):
+class FeedSpider(SourceSpider):
     name = "feed"
-    # Every status reaches a callback, so 404s and 500s are stored with their reason.
-    custom_settings = {"HTTPERROR_ALLOW_ALL": True}
 
-    def __init__(self, job: CrawlJob, writer: SegmentWriter, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.job = job
-        self.writer = writer
-        self.allowed_domains = job.source.domains
-        self.articles_requested = 0
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.job.source.feeds:
-            yield self._request(str(url), "feed", self.parse_feed)
+    def entry_requests(self) -> Iterator[scrapy.Request]:
+        yield from self.index_requests(self.source.feeds, "feed", self.parse_feed)
+        yield from super().entry_requests()
 
     def parse_feed(self, response: Response) -> Iterator[RawPage | scrapy.Request]:
-        page = self._page(response, "feed")
-        yield page
-        if not page.ok:
+        page = self.page(response)
+        if not page.ok:  # an error, or 304: nothing new
+            yield page
             return
-        # feedparser resolves relative links against the feed's own URL given here.
-        feed = feedparser.parse(
-            response.body,
-            response_headers={
-                "content-location": response.url,
-                "content-type": response.headers.get("Content-Type", b"").decode("latin-1"),
-            },
-        )
-        for entry in feed.entries:
-            link = entry.get("link")
-            if not link:
-                continue
-            if self.articles_requested >= self.job.source.max_new_articles:
-                break
-            self.articles_requested += 1
-            yield self._request(response.urljoin(link), "article", self.parse_article)
+        links, problem = feed_links(response)
+        if problem:
+            page.error = problem
+        yield page
+        yield from self.follow_links(links, response)
 
-    def parse_article(self, response: Response) -> Iterator[RawPage]:
-        yield self._page(response, "article")
 
-    def _request(self, url: str, kind: PageKind, callback: Any) -> scrapy.Request:
-        return scrapy.Request(
-            url,
-            callback=callback,
-            errback=self._failed,
-            meta={"medradar_kind": kind},
-        )
-
-    def _page(self, response: Response, kind: PageKind) -> RawPage:
-        return page_from_response(response, kind, self.job.source.id, self.job.crawl_id)
-
-    def _failed(self, failure: Failure) -> Iterator[RawPage]:
-        kind = failure.request.meta.get("medradar_kind", "article")
-        yield page_from_failure(failure, kind, self.job.source.id, self.job.crawl_id)
+def feed_links(response: Response) -> tuple[list[str], str | None]:
+    """The entry links of an RSS/Atom feed, and what is wrong with the feed, if anything."""
+    feed = feedparser.parse(
+        response.body,
+        # No content-location: feedparser would resolve links against it, and turn an invalid
+        # link such as "http://" into the feed's own URL. Links come back as written (or as
+        # resolved against an absolute xml:base); ``follow`` resolves the rest.
+        response_headers={"content-type": response.headers.get("Content-Type", b"").decode("latin-1")},
+    )
+    if not feed.entries:
+        if feed.get("bozo") and not feed.get("version"):
+            return [], f"feed_invalid: {feed.get('bozo_exception') or 'not an RSS or Atom document'}"
+        return [], "feed_empty: the feed has no entries"
+    # An entry without a link is recorded as an invalid link rather than silently dropped.
+    return [entry.get("link") or "" for entry in feed.entries], None

@@ -19,8 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 PageKind = Literal["feed", "sitemap", "listing", "article"]
 
 
+class Redirect(BaseModel):
+    """One hop of a redirect chain: the URL that answered, and how it redirected."""
+
+    url: str
+    reason: str = Field(description="the HTTP status (301, 302...) or 'meta refresh'")
+
+
 class RawPage(BaseModel):
-    """One fetch, exactly as it happened."""
+    """One fetch, exactly as it happened (or why it could not happen)."""
 
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
@@ -29,16 +36,42 @@ class RawPage(BaseModel):
     kind: PageKind = Field(description="why the page was fetched")
     request_url: str
     url: str = Field(description="final URL after redirects")
+    redirects: list[Redirect] = Field(default_factory=list, description="the hops from request_url to url")
+    canonical_url: str | None = Field(
+        default=None,
+        description="the crawler's key for the page: its rel=canonical if on the site, else its URL, normalised",
+    )
+    found_on: str | None = Field(default=None, description="the feed, sitemap or listing that linked it")
     status: int | None = Field(default=None, description="HTTP status; None when nothing came back")
     headers: dict[str, list[str]] = Field(default_factory=dict)
     fetched_at: datetime
     body: bytes = b""
-    encoding: str | None = Field(default=None, description="encoding Scrapy decoded the body with")
-    error: str | None = Field(default=None, description="why the fetch failed, if it did")
+    header_encoding: str | None = Field(
+        default=None, description="charset of the Content-Type header (labels resolved as browsers do: gbk → gb18030)"
+    )
+    declared_encoding: str | None = Field(
+        default=None, description="what the body declares: BOM, <meta charset> or <?xml encoding?> (resolved)"
+    )
+    detected_encoding: str | None = Field(
+        default=None, description="the codec the body bytes decode with (see spiders.encoding)"
+    )
+    error: str | None = Field(
+        default=None, description="'<reason code>: detail' when the fetch failed or the page is unusable"
+    )
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        """A conditional request answered 304: nothing new, and nothing wrong."""
+        return self.error is None and self.status == 304
+
+    @property
+    def reason(self) -> str | None:
+        """The reason code of a failure (the part of ``error`` before the colon)."""
+        return self.error.split(":", 1)[0] if self.error else None
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
@@ -56,6 +89,19 @@ class RawStore:
 
     def segments(self, source_id: str, day: date) -> list[Path]:
         return sorted((self.root / source_id / day.isoformat()).glob("*.jsonl.gz"))
+
+    def days(self, source_id: str) -> list[date]:
+        """The days with stored pages for a source, oldest first."""
+        folder = self.root / source_id
+        days = []
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            try:
+                day = date.fromisoformat(path.name)
+            except ValueError:
+                continue  # not a day's folder
+            if self.segments(source_id, day):
+                days.append(day)
+        return days
 
     def pages(self, source_id: str, day: date) -> Iterator[RawPage]:
         for segment in self.segments(source_id, day):

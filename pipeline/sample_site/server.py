@@ -200,6 +200,8 @@ class SampleSite:
                 homepage=outlet.home_url,
                 feeds=[outlet.feed_url],
                 listings=[outlet.listing_url],
+                link_css="a.article-link",
+                next_css='a[rel="next"]',
                 allowed_domains=["127.0.0.1", "localhost"],
                 crawl_delay=0,
             )
@@ -286,12 +288,21 @@ def serve_sample_site(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    base_url = f"http://{host}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="sample-site", daemon=True)
+    with serve_http(Handler, host, port, name="sample-site") as server:
+        base_url = f"http://{host}:{server.server_address[1]}"
+        yield base_url
+
+
+@contextmanager
+def serve_http(
+    handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0, name: str = "http"
+) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server in a background thread, shut down on exit; ``port`` 0 picks a free one."""
+    server = ThreadingHTTPServer((host, port), handler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield base_url
+        yield server
     finally:
         server.shutdown()
         server.server_close()

@@ -35,6 +35,9 @@ def test_file_values_relative_paths_and_environment_overrides(tmp_path, monkeypa
         ("search:\n  backend: mysql\n", "search.backend", "Input should be 'sqlite'"),
         ("crawl:\n  page_budget: -1\n", "crawl.page_budget", "greater than or equal to 1"),
         ("crawl:\n  speed: fast\n", "crawl.speed", "unknown key"),
+        ("translate:\n  backend: marian\n", "translate.backend", "Input should be 'transformers' or 'ctranslate2'"),
+        ("translate:\n  device: gpu\n", "translate.device", "String should match pattern"),
+        ("translate:\n  batch_size: 0\n", "translate.batch_size", "greater than or equal to 1"),
         ("crawl: [1, 2\n", "", "invalid YAML"),
         ("- just\n- a list\n", "", "expected a mapping"),
     ],
@@ -58,6 +61,21 @@ def test_the_cli_reports_a_bad_config_in_one_message_with_exit_code_2(tmp_path):
     assert "Traceback" not in done.stderr
     missing = medradar("--config", str(tmp_path / "nope.yaml"), "search", "x")
     assert missing.returncode == 2 and "nope.yaml: no such file" in missing.stderr
+
+
+def test_translation_model_by_id_or_path_and_its_files_under_the_data_dir(tmp_path):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("data_dir: data\ntranslate:\n  model: ./models/opus\n  backend: ctranslate2\n")
+    settings = load_settings(config)
+    assert settings.translate.model == str(tmp_path / "models" / "opus")
+    translator = settings.translator_config
+    assert translator.memory_path == tmp_path / "data" / "translation" / "memory.sqlite"
+    assert translator.ct2_dir.parent == tmp_path / "data" / "models" / "ctranslate2"
+    assert translator.ct2_dir.name.endswith("models--opus-int8")
+    config.write_text("translate:\n  model: Helsinki-NLP/opus-mt-zh-en\n  scope: title_lead\n")
+    settings = load_settings(config)
+    assert settings.translate.model == "Helsinki-NLP/opus-mt-zh-en" and settings.translate.scope == "title_lead"
+    assert settings.translator_config.ct2_dir.name == "Helsinki-NLP--opus-mt-zh-en-int8"
 
 
 def write(path: Path, text: str) -> Path:
@@ -126,3 +144,30 @@ def test_bad_search_cluster_settings_are_refused(tmp_path, content, key, reason)
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert key in str(caught.value) and reason in str(caught.value)
+def test_the_model_event_and_fx_sections_as_documented(tmp_path):
+    from tests.support import REPO_ROOT
+
+    # the checked-in medradar.yaml documents these sections commented out: uncommented, they
+    # must be valid and equal to the defaults
+    lines = (REPO_ROOT / "medradar.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# models:"))
+    block = [line[2:] for line in lines[start:] if line.startswith("# ") and not line.startswith("# The ")]
+    config = write(tmp_path / "medradar.yaml", "\n".join(block) + "\n")
+    documented, defaults = load_settings(config), load_settings()
+    assert documented.models == defaults.models
+    assert documented.events == defaults.events and documented.fx == defaults.fx
+    assert documented.event_head_path == documented.data_dir / "models" / "event-head"
+
+    config = write(tmp_path / "other.yaml", "models:\n  head: {path: heads/v1}\nevents: {store_path: ev.sqlite}\n")
+    settings = load_settings(config)
+    assert settings.event_head_path == tmp_path / "heads" / "v1" and settings.events_path == tmp_path / "ev.sqlite"
+    bad = write(tmp_path / "bad.yaml", "models:\n  zero_shot: {threshold: 2}\n")
+    with pytest.raises(ConfigError, match="models.zero_shot.threshold: Input should be less than 1"):
+        load_settings(bad)
+def test_duplicate_and_gate_settings_are_validated(tmp_path):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("dedupe:\n  threshold: 1.5\narticles:\n  min_text_chars: {en: 200}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert "dedupe.threshold: Input should be less than or equal to 1" in str(error.value)
+    assert "articles.min_text_chars: needs an 'other' entry" in str(error.value)

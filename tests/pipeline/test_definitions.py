@@ -2,7 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster import AssetKey
+from dagster import AssetCheckKey, AssetKey
 
 from pipeline.config import load_settings
 from pipeline.definitions import build_definitions
@@ -25,11 +25,18 @@ def test_dagster_definitions_validate(tmp_path):
 def test_one_asset_per_stage_in_dependency_order():
     defs = build_definitions(load_settings())
     graph = defs.resolve_asset_graph()
-    keys = ["raw_pages", "articles", "enriched_articles", "search_index"]
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == set(keys)
+    keys = ["raw_pages", "articles", "translated_articles", "enriched_articles", "search_index"]
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events"}
     for upstream, downstream in zip(keys, keys[1:]):
         assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
-    assert set(defs.resources) >= {"raw_store", "search", "models", "crawler", "sources", "io_manager"}
+    assert graph.get(AssetKey("events")).parent_keys == {AssetKey("enriched_articles")}
+    assert AssetCheckKey(AssetKey("events"), "event_coverage") in graph.asset_check_keys
+    assert set(defs.resources) >= {
+        "raw_store", "search", "models", "crawler", "sources", "io_manager", "event_store", "pending_translations",
+    }
+    # the partitions left pending are retried from the translation stage on, nothing before it
+    pending_job = defs.resolve_job_def("translate_pending")
+    assert {key.to_user_string() for key in pending_job.asset_layer.executable_asset_keys} == {*keys[2:], "events"}
 
 
 def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
@@ -71,6 +78,8 @@ def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
     assert graph == {
         "raw_pages": set(),
         "articles": {"raw_pages"},
-        "enriched_articles": {"articles"},
+        "translated_articles": {"articles"},
+        "enriched_articles": {"translated_articles"},
+        "events": {"enriched_articles"},
         "search_index": {"enriched_articles"},
     }

@@ -104,3 +104,40 @@ def test_snippet_centres_on_the_match(index):
     index.upsert([long])
     [hit] = index.search(SearchQuery(text="Gamma")).hits
     assert "Gamma" in hit.snippet and hit.snippet.startswith("…")
+
+
+def test_an_english_query_finds_a_chinese_article_through_its_translation(index):
+    translated = CORPUS[1].model_copy(
+        update={
+            "title_en": "Stryker completes acquisition of Inari",
+            "text_en": "The merger is worth about 4.9 billion dollars.",
+        }
+    )
+    index.upsert([translated])
+    assert ids(index, text="merger", langs=["zh"]) == ["a2"]
+    [hit] = index.search(SearchQuery(text="merger")).hits
+    assert hit.title == "史赛克完成对Inari的收购" and hit.title_en == "Stryker completes acquisition of Inari"
+    assert "merger" in hit.snippet  # shown where it matched: in the translation
+    assert ids(index, text="并购") == ["a2"]  # the original is searchable as before
+    [hit] = index.search(SearchQuery(text="并购")).hits
+    assert "并购" in hit.snippet
+
+
+def test_an_index_from_before_the_english_columns_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with SqliteBackend(path) as backend:
+        backend.upsert(CORPUS)
+    db = sqlite3.connect(path)
+    with db:  # the text table as the first release wrote it
+        db.execute("DROP TABLE articles_fts")
+        db.execute(
+            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        db.execute("INSERT INTO articles_fts (rowid, title, body) SELECT rowid, 'x', 'x' FROM articles")
+    db.close()
+    with SqliteBackend(path) as backend:
+        assert backend.count() == 5
+        assert sorted(h.id for h in backend.search(SearchQuery(text="合作")).hits) == ["a1"]
+        assert sorted(h.id for h in backend.search(SearchQuery(text="Stryker")).hits) == ["a3"]

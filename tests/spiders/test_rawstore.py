@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime
 
-from spiders.rawstore import RawPage, RawStore, read_segment
+from spiders.rawstore import RawPage, RawStore, Redirect, read_segment
 
 
 def page(n: int, body: bytes = b"<html>\xff\x00 bytes</html>") -> RawPage:
@@ -10,10 +10,14 @@ def page(n: int, body: bytes = b"<html>\xff\x00 bytes</html>") -> RawPage:
         kind="article",
         request_url=f"http://127.0.0.1/{n}?utm_source=x",
         url=f"http://127.0.0.1/{n}",
+        redirects=[Redirect(url=f"http://127.0.0.1/{n}?utm_source=x", reason="301")],
         status=200,
         headers={"content-type": ["text/html; charset=gbk"]},
         fetched_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
         body=body,
+        header_encoding="gb18030",
+        declared_encoding="gb18030",
+        detected_encoding="gb18030",
     )
 
 
@@ -27,6 +31,7 @@ def test_records_round_trip_byte_for_byte(tmp_path):
     assert pages[2].body == bytes(range(256)) * 2
     assert pages[0].request_url.endswith("utm_source=x")
     assert pages[0].header("Content-Type") == "text/html; charset=gbk"
+    assert pages[1] == page(1, body=bytes(range(256)))  # every field, redirects and encodings included
 
 
 def test_a_crawl_killed_mid_write_keeps_every_complete_record(tmp_path):
@@ -40,11 +45,13 @@ def test_a_crawl_killed_mid_write_keeps_every_complete_record(tmp_path):
     assert [p.url for p in read_segment(segment)] == ["http://127.0.0.1/1"]
 
 
-def test_failures_are_pages_too(tmp_path):
+def test_failures_and_304s_are_pages_too(tmp_path):
     failed = RawPage(
         source_id="s", crawl_id="c", kind="article", request_url="http://x/", url="http://x/",
-        fetched_at=datetime.now(UTC), error="TimeoutError: took too long",
+        fetched_at=datetime.now(UTC), error="timeout: took too long",
     )
-    assert not failed.ok
-    assert not page(1).model_copy(update={"status": 404, "error": "http 404"}).ok
-    assert page(1).ok
+    assert not failed.ok and failed.reason == "timeout"
+    assert not page(1).model_copy(update={"status": 404, "error": "http_404"}).ok
+    not_modified = page(1).model_copy(update={"status": 304, "body": b""})
+    assert not_modified.not_modified and not not_modified.ok and not_modified.reason is None
+    assert page(1).ok and page(1).reason is None

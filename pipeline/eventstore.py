@@ -1,0 +1,250 @@
+"""The cross-partition event store: every article's event mentions, the events they form, the
+organisations the gazetteer lacks, and each partition's coverage, in one SQLite file.
+
+Events span sources and days, while Dagster materialises one (source, day) at a time. Each
+materialisation replaces that partition's mentions, then the events are recomputed from all
+stored mentions (``enrich.clusters``, deterministic): re-running a partition changes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from enrich.clusters import ReportedMention, cluster_events
+from enrich.schema import EnrichedArticle, Event, EventMention
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mentions (
+    article_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    reported_at TEXT,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (article_id, type)
+);
+CREATE INDEX IF NOT EXISTS mentions_partition ON mentions(source_id, day);
+CREATE TABLE IF NOT EXISTS partitions (
+    source_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    with_events INTEGER NOT NULL,
+    PRIMARY KEY (source_id, day)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    date TEXT,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_articles (
+    event_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (event_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS event_articles_article ON event_articles(article_id);
+CREATE TABLE IF NOT EXISTS candidates (
+    candidate_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    PRIMARY KEY (candidate_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS candidates_partition ON candidates(source_id, day);
+"""
+
+
+@dataclass(frozen=True)
+class PartitionUpdate:
+    """What storing one partition did."""
+
+    events: list[Event]  # the events this partition's articles belong to
+    new: int  # of those, events that did not exist before
+    total: int  # events in the store
+
+
+@dataclass(frozen=True)
+class Coverage:
+    day: date
+    articles: int
+    with_events: int
+
+    @property
+    def share(self) -> float:
+        return self.with_events / self.articles if self.articles else 0.0
+
+
+class EventStore:
+    def __init__(
+        self, path: Path, window_days: int, single_party_window_days: int = 14, max_amount_ratio: float = 1.5
+    ):
+        self.path = Path(path)
+        self.window_days = window_days
+        self.single_party_window_days = single_party_window_days
+        self.max_amount_ratio = max_amount_ratio
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def replace_partition(self, source_id: str, day: date, articles: Iterable[EnrichedArticle]) -> PartitionUpdate:
+        """Store the partition's mentions in place of its earlier ones; recompute the events."""
+        articles = list(articles)
+        key = (source_id, day.isoformat())
+        self._db.execute("BEGIN IMMEDIATE")  # one writer at a time across concurrent runs
+        try:
+            before = {row[0] for row in self._db.execute("SELECT id FROM events")}
+            self._db.execute("DELETE FROM mentions WHERE source_id = ? AND day = ?", key)
+            self._db.execute("DELETE FROM candidates WHERE source_id = ? AND day = ?", key)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (a.id, m.type, *key, a.lang, _iso(a.published_at or a.fetched_at), m.model_dump_json())
+                    for a in articles
+                    for m in a.events
+                ],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO candidates VALUES (?, ?, ?, ?, ?)",
+                [
+                    (p.id, p.name, a.id, *key)
+                    for a in articles
+                    for m in a.events
+                    for p in m.parties
+                    if not p.known
+                ],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, ?)",
+                (*key, len(articles), sum(1 for a in articles if a.events)),
+            )
+            events = self._rebuild_events()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        mine = {a.id for a in articles}
+        touched = [e for e in events if mine.intersection(e.article_ids)]
+        return PartitionUpdate(events=touched, new=sum(1 for e in touched if e.id not in before), total=len(events))
+
+    def delete_sources(self, source_ids: Iterable[str]) -> None:
+        """Forget what these sources contributed (the demo replaces its own data)."""
+        ids = list(source_ids)
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("mentions", "candidates", "partitions"):
+                self._db.execute(f"DELETE FROM {table} WHERE source_id IN ({marks})", ids)
+            self._rebuild_events()
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]:
+        """Stored events, most widely reported first, then the most recent."""
+        rows = self._db.execute(
+            "SELECT doc FROM events" + (" WHERE type = ?" if event_type else ""),
+            (event_type,) if event_type else (),
+        ).fetchall()
+        events = [Event.model_validate_json(doc) for (doc,) in rows]
+        events.sort(key=lambda e: (-len(e.article_ids), -(e.date.timestamp() if e.date else 0), e.id))
+        return events[:limit] if limit else events
+
+    def candidates(self, limit: int = 50) -> list[tuple[str, int]]:
+        """Organisations the gazetteer lacks, by the number of articles naming them."""
+        return self._db.execute(
+            "SELECT min(name), count(DISTINCT article_id) AS n FROM candidates GROUP BY candidate_id"
+            " ORDER BY n DESC, min(name) LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def coverage(self, source_id: str) -> list[Coverage]:
+        """Each stored partition of the source: articles, and articles with an event."""
+        rows = self._db.execute(
+            "SELECT day, articles, with_events FROM partitions WHERE source_id = ? ORDER BY day", (source_id,)
+        ).fetchall()
+        return [Coverage(date.fromisoformat(day), articles, with_events) for day, articles, with_events in rows]
+
+    def _rebuild_events(self) -> list[Event]:
+        """Recompute every event from the stored mentions (inside the caller's transaction)."""
+        events = cluster_events(
+            self._reported(), self.window_days, self.single_party_window_days, self.max_amount_ratio
+        )
+        self._db.execute("DELETE FROM events")
+        self._db.execute("DELETE FROM event_articles")
+        self._db.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?)",
+            [(e.id, e.type, _iso(e.date), e.model_dump_json()) for e in events],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO event_articles VALUES (?, ?)",
+            [(e.id, article_id) for e in events for article_id in e.article_ids],
+        )
+        return events
+
+    def _reported(self) -> list[ReportedMention]:
+        return [
+            ReportedMention(
+                article_id=article_id, source_id=source_id, lang=lang,
+                reported_at=datetime.fromisoformat(reported_at) if reported_at else None,
+                mention=EventMention.model_validate_json(doc),
+            )
+            for article_id, source_id, lang, reported_at, doc in self._db.execute(
+                "SELECT article_id, source_id, lang, reported_at, doc FROM mentions ORDER BY article_id, type"
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class CoverageVerdict:
+    passed: bool
+    metadata: dict[str, object]
+
+
+# The baseline is the mean share of the source's last few partitions with enough articles to
+# say something; fewer of them than MIN_HISTORY and there is nothing to compare with yet.
+BASELINE_PARTITIONS = 7
+MIN_ARTICLES = 3
+MIN_HISTORY = 2
+
+
+def coverage_verdict(coverage: list[Coverage], day: date, drop: float) -> CoverageVerdict:
+    """Did the share of articles with an event on ``day`` fall below ``drop`` times the
+    source's recent average?"""
+    current = next((c for c in coverage if c.day == day), None)
+    history = [c for c in coverage if c.day < day and c.articles >= MIN_ARTICLES][-BASELINE_PARTITIONS:]
+    metadata: dict[str, object] = {
+        "articles": current.articles if current else 0,
+        "with_events": current.with_events if current else 0,
+        "share": round(current.share, 3) if current else 0.0,
+        "baseline_partitions": len(history),
+    }
+    if current is None or current.articles < MIN_ARTICLES or len(history) < MIN_HISTORY:
+        metadata["note"] = "too few articles or too little history to judge"
+        return CoverageVerdict(True, metadata)
+    baseline = sum(c.share for c in history) / len(history)
+    metadata["baseline_share"] = round(baseline, 3)
+    metadata["minimum_share"] = round(baseline * drop, 3)
+    return CoverageVerdict(current.share >= baseline * drop, metadata)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
