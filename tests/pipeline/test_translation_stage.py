@@ -46,7 +46,7 @@ def test_a_missing_model_leaves_articles_pending_and_a_later_run_translates_them
     later = medradar("--config", str(sample_config), "run", "--source", "medtech-wire")
     assert later.returncode == 0, later.stderr
     assert f"earlier pending translations: {pending} of {pending} article(s) translated now" in later.stdout
-    report = rf"yixie-guancha .* → translated {pending} → with events \d+ → indexed {pending} "
+    report = rf"yixie-guancha .* → translated {pending} → with events \d+ → events \d+ \(\d+ new\) → indexed {pending} "
     assert re.search(report, later.stdout)
     chinese = articles(settings)
     assert all(a.translation.status == "done" and a.title_en and a.text_en for a in chinese)
@@ -71,3 +71,15 @@ def test_a_missing_model_leaves_articles_pending_and_a_later_run_translates_them
     assert again.returncode == 0, again.stderr
     assert "earlier pending" not in again.stdout and "yixie-guancha" not in again.stdout
     assert articles(settings) == chinese
+
+
+def test_the_pipeline_translator_keeps_the_bundled_gazetteer_names(sample_config, tiny_marian):
+    """The translator the stage builds from configuration knows the real gazetteer: a hospital
+    comes out as its canonical English name, whatever the (random-weight) model says around it."""
+    from pipeline.resources import ModelsResource
+
+    use_model(sample_config, str(tiny_marian))
+    translator = ModelsResource.from_settings(load_settings(sample_config)).translator()
+    english = translator.translate("北京协和医院与美敦力签署战略合作协议。")
+    assert "Peking Union Medical College Hospital" in english and "Medtronic" in english
+    assert "北京协和医院" not in english and "美敦力" not in english
