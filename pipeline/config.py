@@ -271,6 +271,56 @@ class TranslateSettings(TranslatorConfig):
     enabled: bool = Field(default=True, description="false: Chinese articles are indexed untranslated")
 
 
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: SecretStr | None = Field(default=None, description="from MEDRADAR_ALERTS__SMTP__PASSWORD only")
+    sender: str = "MedRadar <alerts@localhost>"
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class TrendSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    window_days: int = Field(default=7, ge=1)
+    baseline_weeks: int = Field(default=8, ge=1)
+    p_value: float = Field(default=0.001, gt=0, lt=1, description="Poisson upper tail of a spike")
+    min_count: int = Field(default=5, ge=1)
+    min_ratio: float = Field(default=2.0, ge=1)
+    min_expected: float = Field(default=1.0, gt=0)
+    topics: dict[str, str] = Field(
+        default_factory=lambda: {"hospitals": "hospital", "医院": "医院"},
+        description="name → search text; counted per event type and language",
+    )
+    watched_parties: list[str] = Field(default_factory=list, description="gazetteer ids: alert the first time seen")
+    emails: list[str] = Field(default_factory=list, description="where trend alerts are mailed")
+    webhooks: list[str] = Field(default_factory=list, description="where trend alerts are posted")
+    webhook_secret: SecretStr | None = Field(default=None, description="from MEDRADAR_ALERTS__TRENDS__WEBHOOK_SECRET only")
+
+
+class AlertsSettings(BaseModel):
+    """The ``alerts`` section: SMTP, retries, the outbox check, trend spikes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    smtp: SmtpSettings = SmtpSettings()
+    outbox_path: Path | None = Field(default=None, description="default: <data_dir>/alerts.sqlite")
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    attempts_per_run: int = Field(default=3, ge=1)
+    retry_wait_seconds: float = Field(default=1.0, ge=0)
+    backoff_minutes: float = Field(default=5.0, ge=0)
+    max_backoff_minutes: float = Field(default=60.0, ge=0)
+    outbox_max_unsent: int = Field(default=100, ge=0, description="the outbox check fails above this many unsent")
+    outbox_max_age_hours: float = Field(default=24.0, gt=0, description="...or when one waits longer than this")
+    daily_at: str = Field(default="0 7 * * *", description="cron (UTC) of daily watches and trend alerts")
+    trends: TrendSettings = TrendSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDRADAR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -287,6 +337,7 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     fx: FxSettings = FxSettings()
     translate: TranslateSettings = TranslateSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -353,6 +404,10 @@ class Settings(BaseSettings):
         return self.data_dir / "translation"
 
     @property
+    def outbox_path(self) -> Path:
+        return self.alerts.outbox_path or self.data_dir / "alerts.sqlite"
+
+    @property
     def translator_config(self) -> TranslatorConfig:
         """The ``translate`` section with its paths filled in under the data directory."""
         translate = self.translate
@@ -369,11 +424,14 @@ _PATH_KEYS = (
     ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("search", "ca_certs"), ("search", "spool_dir"),
     ("classify", "event_types_file"), ("classify", "gazetteer_file"), ("models", "head", "path"),
     ("events", "store_path"), ("dedupe", "store_path"), ("translate", "ct2_dir"), ("translate", "memory_path"),
+    ("alerts", "outbox_path"),
 )
 # Keys holding a Hugging Face id or a path: a value written as a path is resolved like the above.
 _MODEL_KEYS = (("translate", "model"),)
 # Secrets are read from the environment only, never from a file that may be shared or committed.
-_SECRET_KEYS = (("search", "api_key"), ("search", "password"))
+_SECRET_KEYS = (
+    ("search", "api_key"), ("search", "password"), ("alerts", "smtp", "password"), ("alerts", "trends", "webhook_secret"),
+)
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:
@@ -395,7 +453,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         base_dir = config_path.resolve().parent
     for key_path in _PATH_KEYS:
         _resolve_path(data, key_path, base_dir)
-    secrets = [keys for keys in _SECRET_KEYS if isinstance(data.get(keys[0]), dict) and keys[1] in data[keys[0]]]
+    secrets = [keys for keys in _SECRET_KEYS if _has_key(data, keys)]
     if secrets and config_path is not None:
         raise ConfigError(
             config_path,
@@ -409,6 +467,14 @@ def load_settings(path: Path | str | None = None) -> Settings:
         return Settings(**data)
     except ValidationError as error:
         raise ConfigError(config_path or "environment", _problems(error)) from None
+
+
+def _has_key(data: Any, keys: tuple[str, ...]) -> bool:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
 
 
 def load_sources(path: Path) -> list[Source]:

@@ -168,6 +168,25 @@ class EventStore:
         events.sort(key=lambda e: (-len(e.article_ids), -(e.date.timestamp() if e.date else 0), e.id))
         return events[:limit] if limit else events
 
+    def events_of(self, article_id: str) -> list[Event]:
+        """The events an article reports (with every other article reporting them)."""
+        rows = self._db.execute(
+            "SELECT events.doc FROM event_articles JOIN events ON events.id = event_articles.event_id"
+            " WHERE event_articles.article_id = ? ORDER BY events.id",
+            (article_id,),
+        ).fetchall()
+        return [Event.model_validate_json(doc) for (doc,) in rows]
+
+    def party_daily_counts(self) -> list[tuple[str, str, str, date, int]]:
+        """Events per (party id, its name, event type, day first reported): SQL over the stored
+        events, for trend alerts."""
+        rows = self._db.execute(
+            "SELECT json_extract(p.value, '$.id') AS party, min(json_extract(p.value, '$.name')), events.type,"
+            " substr(events.date, 1, 10) AS day, count(*) FROM events, json_each(events.doc, '$.parties') AS p"
+            " WHERE events.date IS NOT NULL GROUP BY party, events.type, day"
+        ).fetchall()
+        return [(party, name, kind, date.fromisoformat(day), n) for party, name, kind, day, n in rows]
+
     def candidates(self, limit: int = 50) -> list[tuple[str, int]]:
         """Organisations the gazetteer lacks, by the number of articles naming them."""
         return self._db.execute(

@@ -17,8 +17,9 @@ from enrich.dedupe import DedupeParams, DuplicateStore
 from enrich.gazetteer import Gazetteer
 from enrich.quality import ArticleRules
 from enrich.translation import Translator, TranslatorConfig, build_translator
-from pipeline.config import ArticlesSettings, Settings, load_sources
+from pipeline.config import AlertsSettings, ArticlesSettings, Settings, load_sources
 from pipeline.eventstore import EventStore
+from pipeline.notify.outbox import Outbox
 from pipeline.pending import PendingTranslations
 from search.backend import ClusterOptions, SearchBackend, open_backend
 from spiders.job import CrawlJob, CrawlLimits
@@ -327,3 +328,34 @@ def _optional(path: Path | None) -> str | None:
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+class AlertsResource(ConfigurableResource):
+    """The alerts outbox and how to deliver (``alerts:`` settings); secrets stay in the
+    environment (Dagster shows the variable's name, not its value)."""
+
+    outbox_path: str
+    alerts: dict[str, Any] = Field(default_factory=dict, description="pipeline.config.AlertsSettings, no secrets")
+    smtp_password: str | None = None
+    trends_webhook_secret: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertsResource:
+        alerts = settings.alerts
+        return cls(
+            outbox_path=str(settings.outbox_path),
+            alerts=alerts.model_dump(mode="json", exclude={"smtp": {"password"}, "trends": {"webhook_secret"}}),
+            smtp_password=EnvVar("MEDRADAR_ALERTS__SMTP__PASSWORD") if alerts.smtp.password else None,
+            trends_webhook_secret=EnvVar("MEDRADAR_ALERTS__TRENDS__WEBHOOK_SECRET") if alerts.trends.webhook_secret else None,
+        )
+
+    @property
+    def settings(self) -> AlertsSettings:
+        data = {**self.alerts}
+        data["smtp"] = {**data.get("smtp", {}), "password": self.smtp_password}
+        data["trends"] = {**data.get("trends", {}), "webhook_secret": self.trends_webhook_secret}
+        return AlertsSettings.model_validate(data)
+
+    def open(self) -> Outbox:
+        """The outbox, to be used as a context manager (closed on exit)."""
+        return Outbox(Path(self.outbox_path))

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
@@ -338,10 +339,11 @@ class ClusterBackend:
     # -- watches -------------------------------------------------------------------------------
 
     def put_watch(self, watch: Watch) -> None:
-        document: dict[str, Any] = {"name": watch.name, "watch": watch.query.model_dump(mode="json")}
-        if self.caps.percolator:
-            document["percolator_query"] = dsl.match_query(watch.query, self.caps)
-        self.engine.index_document(self.alias("watches"), _watch_id(watch.name), document)
+        earlier = self.engine.get_source(self.alias("watches"), _watch_id(watch.name))
+        now = datetime.now(UTC).isoformat()
+        created = (earlier or {}).get("created_at") or now
+        stamped = watch.model_copy(update={"created_at": created, "updated_at": now})
+        self.engine.index_document(self.alias("watches"), _watch_id(watch.name), _watch_document(stamped, self.caps))
 
     def delete_watch(self, name: str) -> bool:
         self.caps  # noqa: B018
@@ -349,10 +351,9 @@ class ClusterBackend:
 
     def watches(self) -> list[Watch]:
         self.caps  # noqa: B018
-        hits = self.engine.scan(self.alias("watches"), {"query": {"match_all": {}}, "_source": ["name", "watch"]})
-        found = [
-            Watch(name=hit["_source"]["name"], query=SearchQuery.model_validate(hit["_source"]["watch"])) for hit in hits
-        ]
+        fields = ["name", "watch", "delivery", "created_at", "updated_at"]
+        hits = self.engine.scan(self.alias("watches"), {"query": {"match_all": {}}, "_source": fields})
+        found = [Watch.stored(*(hit["_source"].get(field) for field in fields)) for hit in hits]
         return sorted(found, key=lambda watch: watch.name)
 
     def match_watches(self, article_ids: Sequence[str]) -> list[WatchMatch]:
@@ -399,10 +400,7 @@ class ClusterBackend:
                 self.engine.health(index=new[kind], wait_for_status="yellow")
             copied = self._copy_articles(new, caps, say)
             for watch in watches:
-                document: dict[str, Any] = {"name": watch.name, "watch": watch.query.model_dump(mode="json")}
-                if caps.percolator:
-                    document["percolator_query"] = dsl.match_query(watch.query, caps)
-                self.engine.index_document(new["watches"], _watch_id(watch.name), document)
+                self.engine.index_document(new["watches"], _watch_id(watch.name), _watch_document(watch, caps))
             for kind in KINDS:
                 self.engine.refresh(new[kind])
             before = self.engine.count(self.alias("articles"))
@@ -503,6 +501,20 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _watch_document(watch: Watch, caps: dsl.Capabilities) -> dict[str, Any]:
+    """A watch as the watches index keeps it: channels and times in _source only (not mapped)."""
+    document: dict[str, Any] = {
+        "name": watch.name,
+        "watch": watch.query.model_dump(mode="json"),
+        "delivery": watch.delivery(),
+        "created_at": watch.created_at.isoformat() if watch.created_at else None,
+        "updated_at": watch.updated_at.isoformat() if watch.updated_at else None,
+    }
+    if caps.percolator:
+        document["percolator_query"] = dsl.match_query(watch.query, caps)
+    return document
 
 
 def _watch_id(name: str) -> str:

@@ -47,7 +47,9 @@ CREATE INDEX IF NOT EXISTS article_events_type ON article_events(type);
 CREATE TABLE IF NOT EXISTS watches (
     name TEXT PRIMARY KEY,
     query TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    delivery TEXT,
+    created_at TEXT
 );
 """
 FTS_SCHEMA = """
@@ -82,6 +84,7 @@ class SqliteBackend:
         self._db.execute(FTS_SCHEMA)
         self._upgrade_fts()
         self._upgrade_sort_dates()
+        self._upgrade_watches()
 
     def _upgrade_sort_dates(self) -> None:
         """Indexes written before sort dates were fixed-width UTC keys get them rewritten once."""
@@ -90,6 +93,14 @@ class SqliteBackend:
                 for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
                     key = utc_key(sort_date(EnrichedArticle.model_validate_json(doc)))
                     self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
+    def _upgrade_watches(self) -> None:
+        """Watches stored before they had channels, a cadence and a creation time get the columns."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(watches)")}
+        with self._db:
+            for column in ("delivery", "created_at"):
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE watches ADD COLUMN {column} TEXT")
+
     def _upgrade_fts(self) -> None:
         """An index written before the English columns existed: its text table rebuilt from the
         stored records (the records themselves are unchanged)."""
@@ -254,11 +265,13 @@ class SqliteBackend:
     # -- watches -----------------------------------------------------------------------
 
     def put_watch(self, watch: Watch) -> None:
+        now = datetime.now(UTC).isoformat()
         with self._db:
             self._db.execute(
-                "INSERT INTO watches (name, query, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET query = excluded.query, updated_at = excluded.updated_at",
-                (watch.name, watch.query.model_dump_json(), datetime.now(UTC).isoformat()),
+                "INSERT INTO watches (name, query, updated_at, delivery, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET query = excluded.query, updated_at = excluded.updated_at,"
+                " delivery = excluded.delivery",
+                (watch.name, watch.query.model_dump_json(), now, json.dumps(watch.delivery()), now),
             )
 
     def delete_watch(self, name: str) -> bool:
@@ -266,8 +279,13 @@ class SqliteBackend:
             return self._db.execute("DELETE FROM watches WHERE name = ?", (name,)).rowcount > 0
 
     def watches(self) -> list[Watch]:
-        rows = self._db.execute("SELECT name, query FROM watches ORDER BY name").fetchall()
-        return [Watch(name=name, query=SearchQuery.model_validate_json(query)) for name, query in rows]
+        rows = self._db.execute(
+            "SELECT name, query, delivery, created_at, updated_at FROM watches ORDER BY name"
+        ).fetchall()
+        return [
+            Watch.stored(name, query, json.loads(delivery) if delivery else None, created_at, updated_at)
+            for name, query, delivery, created_at, updated_at in rows
+        ]
 
     def match_watches(self, article_ids: Sequence[str]) -> list[WatchMatch]:
         return match_by_search(self.watches(), article_ids, self.matching_ids)

@@ -10,11 +10,26 @@ elsewhere, each watch runs as a search restricted to the batch's ids
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from search.query import SearchQuery
+
+# instant: an alert as soon as a batch matches; daily: one message a day with what matched.
+Cadence = Literal["instant", "daily"]
+# One address, loosely: what a mail server will accept is decided by the mail server.
+EMAIL_PATTERN = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
+
+
+class Webhook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://\S+$", description="receives a JSON POST per alert")
+    secret: str = Field(min_length=16, repr=False, description="key of the body's HMAC-SHA256 signature")
 
 
 class Watch(BaseModel):
@@ -22,6 +37,32 @@ class Watch(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="unique; how alerts name it")
     query: SearchQuery
+    emails: list[str] = Field(default_factory=list, description="addresses alerts are mailed to")
+    webhooks: list[Webhook] = Field(default_factory=list)
+    cadence: Cadence = "instant"
+    created_at: datetime | None = Field(default=None, description="set by the backend that stores it")
+    updated_at: datetime | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _addresses(cls, emails: list[str]) -> list[str]:
+        bad = [email for email in emails if not re.match(EMAIL_PATTERN, email)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(bad)}")
+        return list(dict.fromkeys(emails))
+
+    def delivery(self) -> dict[str, Any]:
+        """What backends store beside the query: channels and cadence (not searchable)."""
+        return self.model_dump(mode="json", include={"emails", "webhooks", "cadence"})
+
+    @classmethod
+    def stored(
+        cls, name: str, query: dict[str, Any] | str, delivery: dict[str, Any] | None,
+        created_at: str | datetime | None, updated_at: str | datetime | None,
+    ) -> Watch:
+        """A watch as a backend kept it (watches stored before channels existed have none)."""
+        parsed = SearchQuery.model_validate_json(query) if isinstance(query, str) else SearchQuery.model_validate(query)
+        return cls(name=name, query=parsed, created_at=created_at, updated_at=updated_at, **(delivery or {}))
 
 
 class WatchMatch(BaseModel):
