@@ -340,8 +340,8 @@ class ClusterBackend:
 
     def put_watch(self, watch: Watch) -> None:
         earlier = self.engine.get_source(self.alias("watches"), _watch_id(watch.name))
-        now = datetime.now(UTC).isoformat()
-        created = (earlier or {}).get("created_at") or now
+        now = datetime.now(UTC)
+        created = datetime.fromisoformat(earlier["created_at"]) if earlier and earlier.get("created_at") else now
         stamped = watch.model_copy(update={"created_at": created, "updated_at": now})
         self.engine.index_document(self.alias("watches"), _watch_id(watch.name), _watch_document(stamped, self.caps))
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from search.query import SearchQuery
-from search.watches import Watch, WatchMatch
+from search.watches import Watch, WatchMatch, Webhook
 from tests.engines import BACKENDS, open_test_backend
 from tests.search.corpus import BY_ID, CORPUS, facet_counts, histogram, select
 
@@ -239,3 +239,15 @@ def test_watches_are_stored_replaced_and_removed(empty):
     assert WatchMatch(watch="mayo", article_id="c03") in empty.match_watches(["c03", "c04"])
     assert empty.delete_watch("mayo") and not empty.delete_watch("mayo")
     assert [w.name for w in empty.watches()] == ["chinese deals", "合作"]
+
+
+def test_watches_keep_their_channels_cadence_and_creation_time(empty):
+    hook = Webhook(url="https://hooks.example/medradar", secret="0123456789abcdef")
+    empty.put_watch(Watch(name="bd", query=SearchQuery(text="Mayo"), emails=["bd@example.org"], webhooks=[hook]))
+    [first] = empty.watches()
+    assert (first.emails, first.webhooks, first.cadence) == (["bd@example.org"], [hook], "instant")
+    assert first.created_at is not None and first.created_at == first.updated_at
+    empty.put_watch(first.model_copy(update={"cadence": "daily", "emails": []}))
+    [second] = empty.watches()
+    assert (second.cadence, second.emails, second.created_at) == ("daily", [], first.created_at)
+    assert second.updated_at > first.updated_at
