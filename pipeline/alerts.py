@@ -13,7 +13,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from pydantic import TypeAdapter
 
@@ -26,7 +27,7 @@ from pipeline.notify.email import SmtpOptions, render_email, send_email
 from pipeline.notify.notice import Notice
 from pipeline.notify.outbox import Message, Outbox, utcnow
 from pipeline.notify.webhooks import post_webhook, render_webhook
-from search.alerts import AlertItem, WatchAlert, watch_alerts
+from search.alerts import AlertItem, WatchAlert, cluster_items, watch_alerts
 from search.backend import SearchBackend
 from search.query import known_event_types
 from search.trends import Series, Spike, SpikeTest, judge, spikes, topic_series
@@ -191,16 +192,51 @@ def run_alerts(
     return report
 
 
-def partition_article_ids(settings: Settings, partitions: Iterable[tuple[str, str]]) -> list[str]:
+def partition_article_ids(assets_dir: Path, partitions: Iterable[tuple[str, str]]) -> list[str]:
     """The ids the search index holds for these (source, day) partitions' articles: each
     article, or the canonical article a copy was merged into."""
     adapter = TypeAdapter(list[EnrichedArticle])
     ids: dict[str, None] = {}
     for source_id, day in partitions:
-        path = partition_file(settings.assets_dir, "enriched_articles", source_id, day)
+        path = partition_file(assets_dir, "enriched_articles", source_id, day)
         if not path.exists():
             continue
         with gzip.open(path, "rb") as stream:
             for article in adapter.validate_json(stream.read()):
                 ids[article.duplicate.canonical_id if article.duplicate else article.id] = None
     return list(ids)
+
+
+# `watch test` looks at no more than this many of the window's articles.
+PREVIEW_LIMIT = 5000
+
+
+def preview_watch(backend: SearchBackend, store: EventStore, watch: Watch, days: int, now: datetime) -> list[AlertItem]:
+    """What the watch would have alerted about over the last ``days`` days (nothing recorded)."""
+    since = now - timedelta(days=days)
+    if watch.query.since and watch.query.since > since:
+        since = watch.query.since
+    query = watch.query.model_copy(update={"since": since, "limit": 1000, "sort": "date", "after": None})
+    ids: list[str] = []
+    while len(ids) < PREVIEW_LIMIT:
+        result = backend.search(query)
+        ids.extend(hit.id for hit in result.hits)
+        if not result.next_after:
+            break
+        query = query.model_copy(update={"after": result.next_after})
+    return cluster_items(watch, ids, store.events_of, backend.get)
+
+
+def alert_partitions(settings: Settings, partitions: Iterable[tuple[str, str]], daily: bool = False) -> AlertReport:
+    """``run_alerts`` for the articles of these (source, day) partitions, with the configured
+    index, event store and outbox (what `medradar run` does after its runs)."""
+    from pipeline.resources import AlertsResource, EventStoreResource, SearchBackendResource
+
+    resource = AlertsResource.from_settings(settings)
+    ids = partition_article_ids(settings.assets_dir, partitions)
+    with (
+        SearchBackendResource.from_settings(settings).open() as backend,
+        EventStoreResource.from_settings(settings).open() as store,
+        resource.open() as outbox,
+    ):
+        return run_alerts(backend, store, outbox, resource.settings, ids, daily=daily)

@@ -6,7 +6,8 @@ annotations at definition time (context type, IO manager types)."""
 
 import warnings
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -15,6 +16,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
+    Config,
     MaterializeResult,
     Output,
     PreviewWarning,
@@ -26,10 +28,13 @@ from pydantic import BaseModel, Field
 from enrich.articles import build_article, merge_refetch
 from enrich.schema import Article, EnrichedArticle, Event, Rejection
 from enrich.translation import TranslatorUnavailable, needs_translation, translate_articles
+from pipeline.alerts import partition_article_ids, run_alerts
 from pipeline.checks import REJECTION_RATE_CHECK, PageCounts, earlier_counts, rejection_rate_check
+from pipeline.config import AlertsSettings
 from pipeline.eventstore import coverage_verdict
 from pipeline.partitions import SOURCE_DAY, SourceDay
 from pipeline.resources import (
+    AlertsResource,
     ArticleRulesResource,
     CrawlerResource,
     DuplicateStoreResource,
@@ -309,3 +314,66 @@ def search_index(
     if total is not None:
         metadata["index_total"] = total
     return MaterializeResult(metadata=metadata)
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+OUTBOX_CHECK = "outbox_not_growing"
+
+
+class AlertRunConfig(Config):
+    """What an alerts run looks at: the (source, day) partitions just indexed (the sensor
+    fills them in), and whether it is the daily run (daily watches, trend spikes)."""
+
+    partitions: list[list[str]] = Field(default_factory=list, description="[source, day] pairs")
+    daily: bool = False
+
+
+@asset(
+    kinds={"sqlite"},
+    group_name="alerts",
+    check_specs=[AssetCheckSpec(OUTBOX_CHECK, asset="alert_outbox", description="unsent alerts pile up")],
+)
+def alert_outbox(
+    context: AssetExecutionContext,
+    config: AlertRunConfig,
+    search: SearchBackendResource,
+    event_store: EventStoreResource,
+    alerts: AlertsResource,
+):
+    """Alerts recorded and sent: the watches matched against the newly indexed articles (one
+    item per event cluster), daily messages and trend spikes on the daily run, every due
+    message of the outbox sent once. Materialised by the watches sensor and the daily schedule."""
+    settings = alerts.settings
+    ids = partition_article_ids(Path(alerts.assets_dir), [(source, day) for source, day in config.partitions])
+    with search.open() as backend, event_store.open() as store, alerts.open() as outbox:
+        report = run_alerts(backend, store, outbox, settings, ids, daily=config.daily)
+        counts, oldest = outbox.counts(), outbox.oldest_unsent()
+    for error in report.delivery.errors:
+        context.log.warning(error)
+    yield MaterializeResult(
+        metadata={
+            "articles": len(ids), "matched": report.matched, "new_items": report.new, "queued": report.queued,
+            "sent": report.delivery.sent, "retry_later": report.delivery.retry_later, "failed": report.delivery.failed,
+            "spikes": len(report.spikes), **{f"outbox_{status}": n for status, n in counts.items()},
+        }  # fmt: skip
+    )
+    yield outbox_check(counts, oldest, settings)
+
+
+def outbox_check(counts: dict[str, int], oldest: datetime | None, settings: AlertsSettings) -> AssetCheckResult:
+    """Fails when unsent messages pile up (a channel down for long), warns on failed ones."""
+    unsent = counts["pending"] + counts["sending"]
+    age_hours = (datetime.now(UTC) - oldest).total_seconds() / 3600 if oldest else 0.0
+    metadata = {"unsent": unsent, "failed": counts["failed"], "oldest_unsent_hours": round(age_hours, 2)}
+    if unsent > settings.outbox_max_unsent or age_hours > settings.outbox_max_age_hours:
+        return AssetCheckResult(
+            check_name=OUTBOX_CHECK, passed=False, metadata=metadata,
+            description=f"{unsent} alert message(s) unsent, the oldest for {age_hours:.1f} h: is SMTP or a webhook down?",
+        )  # fmt: skip
+    if counts["failed"]:
+        return AssetCheckResult(
+            check_name=OUTBOX_CHECK, passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
+            description=f"{counts['failed']} alert message(s) failed for good (medradar outbox list --status failed)",
+        )  # fmt: skip
+    return AssetCheckResult(check_name=OUTBOX_CHECK, passed=True, metadata=metadata)

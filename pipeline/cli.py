@@ -17,7 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +35,7 @@ from pipeline import console
 from pipeline.config import CONFIG_ENV, ConfigError, Settings, load_settings, load_sources
 from pipeline.instance import dagster_home, open_instance
 from pipeline.partitions import SourceDay
-from pipeline.resources import EventStoreResource, ModelsResource, SearchBackendResource
+from pipeline.resources import AlertsResource, EventStoreResource, ModelsResource, SearchBackendResource
 from search.backend import BackendName
 from search.engines import ClusterError, ClusterUnavailable
 from search.query import Interval, SearchQuery, SortOrder
@@ -121,6 +121,7 @@ def run(
     console.print_pending_retry(retry)
     reports += retry.reports
     console.print_unavailable_layers(reports)
+    _alert(settings, [(r.source_id, r.day.isoformat()) for r in reports if r.success])
     failed = [r.source_id for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
@@ -590,6 +591,279 @@ def sources_list(
         verified = source.selectors_verified.isoformat() if source.selectors_verified else "never verified"
         line = f"{source.id:<20} {source.language}  {'+'.join(source.entry_kinds):<20} {verified:<15} {source.name}"
         console.out.print(console.plain(line))
+
+
+watch_app = typer.Typer(
+    help="Saved searches that alert by email and webhook: add, list, show, remove, test.",
+    epilog="Example: medradar watch add 'ortho deals' --type merger_acquisition --party Stryker --email bd@example.com",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(watch_app, name="watch")
+
+_QUERY_OPTIONS = {
+    "types": "--type", "langs": "--lang", "sources": "--source", "parties": "--party", "statuses": "--status",
+    "min_usd": "--min-usd", "text": "QUERY", "query": "QUERY", "emails": "--email", "webhooks": "--webhook",
+    "name": "NAME",
+}  # fmt: skip
+
+
+def _usage_error(invalid: ValidationError) -> typer.BadParameter:
+    problem = invalid.errors()[0]
+    where = [str(part) for part in problem["loc"]]
+    option = next((_QUERY_OPTIONS[part] for part in reversed(where) if part in _QUERY_OPTIONS), "--" + ".".join(where))
+    return typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option)
+
+
+@watch_app.command(
+    "add",
+    epilog="Example: medradar watch add 'Medtronic in China' Medtronic --lang zh --email bd@example.com --cadence daily\n\n"
+    "Example: medradar watch add 'big ortho deals' '' --type merger_acquisition --party Stryker --min-usd 1e9"
+    " --webhook https://hooks.example.com/medradar",
+)
+def watch_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="unique; alerts are named after it")],
+    query: Annotated[str, typer.Argument(metavar="[QUERY]", help="free text as for `medradar search`; '' for filters only")] = "",
+    type_: Annotated[list[str], typer.Option("--type", "-t", help="event type (repeatable)")] = [],  # noqa: B006
+    lang: Annotated[list[str], typer.Option("--lang", "-l", help="en or zh (repeatable)")] = [],  # noqa: B006
+    source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable)")] = [],  # noqa: B006
+    party: Annotated[list[str], typer.Option("--party", "-p", help="an organisation in a reported event (repeatable)")] = [],  # noqa: B006
+    status: Annotated[list[str], typer.Option(help="announced, completed, planned, rumoured or terminated (repeatable)")] = [],  # noqa: B006
+    min_usd: Annotated[float | None, typer.Option("--min-usd", help="a reported amount of at least this many US dollars")] = None,
+    email: Annotated[list[str], typer.Option("--email", "-e", help="address to mail alerts to (repeatable)")] = [],  # noqa: B006
+    webhook: Annotated[list[str], typer.Option("--webhook", "-w", help="URL to POST alerts to (repeatable)")] = [],  # noqa: B006
+    webhook_secret: Annotated[
+        str | None, typer.Option(help="key of the webhooks' HMAC-SHA256 signature (default: a new random one, printed once)")
+    ] = None,
+    cadence: Annotated[str, typer.Option(help="instant: as articles are indexed; daily: one message a day")] = "instant",
+    replace: Annotated[bool, typer.Option("--replace", help="replace a watch of the same name")] = False,
+) -> None:
+    """Save a search that alerts its channels, once per deal, when new articles match it."""
+    import secrets
+
+    from search.watches import Watch, Webhook
+
+    settings: Settings = ctx.obj.settings
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    if not email and not webhook:
+        raise typer.BadParameter("a watch needs somewhere to alert: --email or --webhook", param_hint="--email")
+    secret = webhook_secret or secrets.token_urlsafe(24)
+    try:
+        watch = Watch(
+            name=name,
+            query=SearchQuery(text=query, types=type_, langs=lang, sources=source, parties=party, statuses=status, min_usd=min_usd),
+            emails=email, webhooks=[Webhook(url=url, secret=secret) for url in webhook], cadence=cadence,
+        )  # fmt: skip
+    except ValidationError as invalid:
+        raise _usage_error(invalid) from None
+    with SearchBackendResource.from_settings(settings).open() as backend:
+        if not replace and any(w.name == name for w in backend.watches()):
+            raise typer.BadParameter(f"a watch named {name!r} exists (--replace to replace it)", param_hint="NAME")
+        backend.put_watch(watch)
+    console.out.print(console.plain(f"watch {name!r} saved: {_watch_summary(watch)}", "bold"))
+    if webhook and not webhook_secret:
+        console.out.print(console.plain(f"webhook signing secret (shown once, keep it for the receiver): {secret}"))
+
+
+def _watch_summary(watch: Any) -> str:
+    query = watch.query
+    parts = [f'"{query.text}"' if query.text else "any text"]
+    for label, values in (("types", query.types), ("langs", query.langs), ("sources", query.sources),
+                          ("parties", query.parties), ("statuses", query.statuses)):  # fmt: skip
+        if values:
+            parts.append(f"{label} {', '.join(values)}")
+    if query.min_usd is not None:
+        parts.append(f"≥ ${query.min_usd:,.0f}")
+    channels = [*watch.emails, *(hook.url for hook in watch.webhooks)]
+    return f"{' · '.join(parts)} → {', '.join(channels) or 'no channel'} ({watch.cadence})"
+
+
+def _find_watch(backend: Any, name: str) -> Any:
+    for watch in backend.watches():
+        if watch.name == name:
+            return watch
+    raise typer.BadParameter(f"no watch named {name!r} (see `medradar watch list`)", param_hint="NAME")
+
+
+@watch_app.command("list", epilog="Example: medradar watch list --json")
+def watch_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False
+) -> None:
+    """List the watches: name, query, channels, cadence."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        watches = backend.watches()
+    if as_json:
+        sys.stdout.write(json.dumps([_watch_json(w) for w in watches], ensure_ascii=False, indent=2) + "\n")
+        return
+    console.out.print(Text(f"{len(watches)} watch(es)", style="bold"))
+    for watch in watches:
+        console.out.print(console.plain(f"{watch.name}: {_watch_summary(watch)}"))
+
+
+def _watch_json(watch: Any) -> dict[str, Any]:
+    """A watch for display: webhook secrets are not shown again."""
+    data = watch.model_dump(mode="json", exclude={"query": {"limit", "sort", "after", "facets", "facet_size", "histogram"}})
+    for hook in data["webhooks"]:
+        hook["secret"] = "…" + hook["secret"][-4:]
+    return data
+
+
+@watch_app.command("show", epilog="Example: medradar watch show 'ortho deals'")
+def watch_show(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Everything about one watch (webhook secrets masked)."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        watch = _find_watch(backend, name)
+    sys.stdout.write(json.dumps(_watch_json(watch), ensure_ascii=False, indent=2) + "\n")
+
+
+@watch_app.command("remove", epilog="Example: medradar watch remove 'ortho deals'")
+def watch_remove(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Delete a watch (what it already alerted about is remembered, should it come back)."""
+    with SearchBackendResource.from_settings(ctx.obj.settings).open() as backend:
+        if not backend.delete_watch(name):
+            raise typer.BadParameter(f"no watch named {name!r} (see `medradar watch list`)", param_hint="NAME")
+    console.out.print(console.plain(f"watch {name!r} removed"))
+
+
+@watch_app.command("test", epilog="Example: medradar watch test 'ortho deals' --days 30")
+def watch_test(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    days: Annotated[int, typer.Option(min=1, help="look back this many days")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """What the watch would have alerted about over the last days, one item per deal; sends nothing."""
+    from pipeline.alerts import preview_watch
+
+    settings: Settings = ctx.obj.settings
+    with SearchBackendResource.from_settings(settings).open() as backend, EventStoreResource.from_settings(settings).open() as store:
+        watch = _find_watch(backend, name)
+        items = preview_watch(backend, store, watch, days, datetime.now(UTC))
+    if as_json:
+        sys.stdout.write(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=2) + "\n")
+        return
+    console.out.print(Text(f"{len(items)} item(s) in the last {days} days would have alerted {name!r}:", style="bold"))
+    for number, item in enumerate(items, 1):
+        when = item.date.date().isoformat() if item.date else "undated"
+        details = " · ".join(part for part in (item.event_type, ", ".join(item.parties), item.amount) if part)
+        console.out.print(console.plain(f"{number}. {item.title}", "bold"))
+        console.out.print(console.plain(f"   {when} · {details} · sources {', '.join(item.source_ids)}", "dim"))
+
+
+@app.command(epilog="Example: medradar trends --days 7 --json")
+def trends(
+    ctx: typer.Context,
+    days: Annotated[int | None, typer.Option(min=1, help="the recent window judged (default: alerts.trends.window_days)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """The current spikes: per (party, event type) and per (topic, event type, language), the
+    window's count against the trailing baseline (Poisson upper tail; alerts.trends settings)."""
+    from pipeline.alerts import current_trends
+
+    settings: Settings = ctx.obj.settings
+    alerts = settings.alerts
+    if days:
+        alerts = alerts.model_copy(update={"trends": alerts.trends.model_copy(update={"window_days": days})})
+    with SearchBackendResource.from_settings(settings).open() as backend, EventStoreResource.from_settings(settings).open() as store:
+        found = current_trends(backend, store, alerts, datetime.now(UTC).date())
+    if as_json:
+        sys.stdout.write(json.dumps([s.model_dump(mode="json") for s in found], ensure_ascii=False, indent=2) + "\n")
+        return
+    test = alerts.trends
+    console.out.print(Text(
+        f"{len(found)} spike(s): last {test.window_days} days against the {test.baseline_weeks} weeks before"
+        f" (p < {test.p_value:g}, at least {test.min_count}, at least {test.min_ratio:g}× expected)", style="bold",
+    ))  # fmt: skip
+    for spike in found:
+        seen = " · first seen" if spike.first_seen else ""
+        console.out.print(console.plain(
+            f"{spike.label}: {spike.count} against {spike.expected:.1f} expected (baseline {spike.baseline_count}"
+            f" in {spike.baseline_days} days) · p = {spike.p_value:.2g}{seen}"
+        ))  # fmt: skip
+
+
+outbox_app = typer.Typer(
+    help="The alerts outbox: what is pending, failed or sent; retry or purge.",
+    epilog="Example: medradar outbox list --status failed",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list", epilog="Example: medradar outbox list --status pending --status failed")
+def outbox_list(
+    ctx: typer.Context,
+    status: Annotated[list[str], typer.Option(help="pending, sending, sent or failed (repeatable; default: all)")] = [],  # noqa: B006
+    limit: Annotated[int, typer.Option("--limit", "-n", help="newest first, at most this many")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """The outbox's messages, newest first, with their attempts and last error."""
+    from pipeline.notify.outbox import STATUSES
+
+    wrong = sorted(set(status) - set(STATUSES))
+    if wrong:
+        raise typer.BadParameter(f"unknown status {', '.join(wrong)} (known: {', '.join(STATUSES)})", param_hint="--status")
+    with AlertsResource.from_settings(ctx.obj.settings).open() as outbox:
+        rows = outbox.rows(tuple(status) or STATUSES, limit)
+        counts = outbox.counts()
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json", exclude={"payload"}) for r in rows], ensure_ascii=False, indent=2) + "\n")
+        return
+    console.out.print(Text(", ".join(f"{n} {s}" for s, n in counts.items()), style="bold"))
+    for row in rows:
+        error = f" · {row.last_error}" if row.last_error and row.status != "sent" else ""
+        console.out.print(console.plain(
+            f"#{row.id} {row.status:<7} {row.channel:<7} {row.recipient} · {row.subject} · {row.attempts} attempt(s){error}"
+        ))
+
+
+@outbox_app.command("retry", epilog="Example: medradar outbox retry 12 13, or: medradar outbox retry")
+def outbox_retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID...]", help="default: every failed and pending message")] = None,
+) -> None:
+    """Send failed or waiting messages now (same Message-ID / Idempotency-Key as before)."""
+    from pipeline.alerts import deliver
+
+    resource = AlertsResource.from_settings(ctx.obj.settings)
+    with resource.open() as outbox:
+        made_due = outbox.retry(ids or None, datetime.now(UTC))
+        report = deliver(outbox, resource.settings)
+    console.out.print(Text(f"{made_due} message(s) retried: {report.sent} sent, {report.retry_later} to retry later,"
+                           f" {report.failed} failed"))  # fmt: skip
+    for error in report.errors:
+        console.warning(error)
+    if report.failed or report.retry_later:
+        raise Failed(f"{report.failed + report.retry_later} message(s) not delivered (medradar outbox list)")
+
+
+@outbox_app.command("purge", epilog="Example: medradar outbox purge --status sent --older-than-days 30")
+def outbox_purge(
+    ctx: typer.Context,
+    status: Annotated[list[str], typer.Option(help="sent or failed (repeatable)")] = ["sent"],  # noqa: B006
+    older_than_days: Annotated[float, typer.Option(min=0, help="only messages created longer ago than this")] = 30,
+) -> None:
+    """Forget old sent (or failed) messages. What they alerted about is still never alerted again."""
+    wrong = sorted(set(status) - {"sent", "failed"})
+    if wrong:
+        raise typer.BadParameter(f"only sent or failed messages can be purged, not {', '.join(wrong)}", param_hint="--status")
+    with AlertsResource.from_settings(ctx.obj.settings).open() as outbox:
+        gone = outbox.purge(tuple(status), timedelta(days=older_than_days), datetime.now(UTC))
+    console.out.print(console.plain(f"{gone} message(s) purged"))
+
+
+def _alert(settings: Settings, partitions: list[tuple[str, str]]) -> None:
+    """Watches evaluated on what the runs indexed, alerts sent (the sensor does the same in Dagster)."""
+    from pipeline.alerts import alert_partitions
+
+    with console.out.status("matching watches and sending alerts…"):
+        report = alert_partitions(settings, partitions)
+    console.print_alerts(report)
 
 
 def _print_report(report: Any) -> None:

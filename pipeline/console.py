@@ -13,6 +13,7 @@ from rich.text import Text
 
 from enrich.head import HeadModel
 from enrich.schema import Amount, Event
+from pipeline.alerts import AlertReport
 from pipeline.runner import PartitionReport, PendingRetry
 from search.query import SearchResult
 
@@ -218,3 +219,17 @@ def print_head(head: HeadModel) -> None:
         scores = ", ".join(f"{key.removesuffix('_f1')} F1 {value}" for key, value in figures.items() if key.endswith("_f1"))
         out.print(plain(f"  {label:<20} threshold {head.thresholds[label]:.2f}  "
                         f"validation positives {figures.get('positives', 0)}  {scores}"))
+
+
+def print_alerts(report: AlertReport) -> None:
+    """One line: what the watches matched and what the outbox sent."""
+    delivery = report.delivery
+    line = (
+        f"alerts: {report.new} new item(s) of {report.matched} matched, {report.queued} message(s) queued,"
+        f" {delivery.sent} sent"
+    )
+    if delivery.retry_later or delivery.failed:
+        line += f", {delivery.retry_later} to retry later, {delivery.failed} failed (medradar outbox list)"
+    out.print(plain(line, "bold"))
+    for error in delivery.errors:
+        warning(error)

@@ -7,12 +7,28 @@ pipeline.definitions`` load ``defs`` (configured from ``medradar.yaml``, see
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, definitions
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    AssetSelection,
+    DagsterRunStatus,
+    Definitions,
+    RunRequest,
+    RunsFilter,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    definitions,
+    sensor,
+)
 
 from pipeline import assets
 from pipeline.config import Settings, load_settings
 from pipeline.io_manager import JsonPartitionIOManager
+from pipeline.partitions import SOURCE_DAY
 from pipeline.resources import (
+    AlertsResource,
     ArticleRulesResource,
     CrawlerResource,
     DuplicateStoreResource,
@@ -57,11 +73,65 @@ translate_pending_job = define_asset_job(
 )
 
 
+alerts_job = define_asset_job(
+    "alerts",
+    selection=AssetSelection.assets(assets.alert_outbox),
+    description="Match watches against newly indexed articles, queue and send alerts (daily: also daily watches"
+    " and trend spikes).",
+)
+# Runs whose indexing the sensor waits for, so that a deal reported by several sources in
+# one `medradar run` alerts once, listing them all.
+INDEXING_JOBS = [ingest_job.name, reprocess_job.name, translate_pending_job.name]
+UNFINISHED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+
+
+@sensor(job=alerts_job, minimum_interval_seconds=60, description="Evaluate the watches on what search_index indexed.")
+def watches_sensor(context: SensorEvaluationContext):
+    """Once no indexing run is unfinished, one alerts run for every search_index
+    materialisation since the last one seen (the cursor: its storage id)."""
+    after = int(context.cursor) if context.cursor else None
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("search_index"), after_storage_id=after), limit=10_000, ascending=True
+    ).records
+    if not records:
+        return SkipReason("nothing indexed since the last alerts run")
+    busy = sum(context.instance.get_runs_count(RunsFilter(job_name=job, statuses=UNFINISHED)) for job in INDEXING_JOBS)
+    if busy:
+        return SkipReason(f"waiting for {busy} indexing run(s) to finish")
+    partitions = sorted(
+        {
+            (keys["source"], keys["day"])
+            for record in records
+            if record.partition_key
+            for keys in [SOURCE_DAY.get_partition_key_from_str(record.partition_key).keys_by_dimension]
+        }
+    )
+    last = records[-1].storage_id
+    context.update_cursor(str(last))
+    return RunRequest(
+        run_key=f"search_index-{last}",
+        run_config={"ops": {"alert_outbox": {"config": {"partitions": [list(p) for p in partitions]}}}},
+    )
+
+
+def daily_alerts_schedule(settings: Settings) -> ScheduleDefinition:
+    return ScheduleDefinition(
+        name="daily_alerts",
+        job=alerts_job,
+        cron_schedule=settings.alerts.daily_at,
+        execution_timezone="UTC",
+        run_config={"ops": {"alert_outbox": {"config": {"daily": True}}}},
+        description="Daily watches' messages and trend spikes, then whatever the outbox still holds.",
+    )
+
+
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=ASSETS,
+        assets=[*ASSETS, assets.alert_outbox],
         asset_checks=ASSET_CHECKS,
-        jobs=[ingest_job, reprocess_job, translate_pending_job],
+        jobs=[ingest_job, reprocess_job, translate_pending_job, alerts_job],
+        sensors=[watches_sensor],
+        schedules=[daily_alerts_schedule(settings)],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),
@@ -73,6 +143,7 @@ def build_definitions(settings: Settings) -> Definitions:
             "article_rules": ArticleRulesResource.from_settings(settings),
             "duplicates": DuplicateStoreResource.from_settings(settings),
             "pending_translations": PendingTranslationsResource.from_settings(settings),
+            "alerts": AlertsResource.from_settings(settings),
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from functools import lru_cache
@@ -335,7 +336,9 @@ class AlertsResource(ConfigurableResource):
     environment (Dagster shows the variable's name, not its value)."""
 
     outbox_path: str
-    alerts: dict[str, Any] = Field(default_factory=dict, description="pipeline.config.AlertsSettings, no secrets")
+    assets_dir: str = Field(description="where the indexed partitions' articles are read from")
+    # JSON: Dagster's config maps cannot hold the settings' nulls
+    alerts_json: str = Field(default="{}", description="pipeline.config.AlertsSettings, without its secrets")
     smtp_password: str | None = None
     trends_webhook_secret: str | None = None
 
@@ -344,14 +347,15 @@ class AlertsResource(ConfigurableResource):
         alerts = settings.alerts
         return cls(
             outbox_path=str(settings.outbox_path),
-            alerts=alerts.model_dump(mode="json", exclude={"smtp": {"password"}, "trends": {"webhook_secret"}}),
+            assets_dir=str(settings.assets_dir),
+            alerts_json=alerts.model_dump_json(exclude={"smtp": {"password"}, "trends": {"webhook_secret"}}),
             smtp_password=EnvVar("MEDRADAR_ALERTS__SMTP__PASSWORD") if alerts.smtp.password else None,
             trends_webhook_secret=EnvVar("MEDRADAR_ALERTS__TRENDS__WEBHOOK_SECRET") if alerts.trends.webhook_secret else None,
         )
 
     @property
     def settings(self) -> AlertsSettings:
-        data = {**self.alerts}
+        data = json.loads(self.alerts_json)
         data["smtp"] = {**data.get("smtp", {}), "password": self.smtp_password}
         data["trends"] = {**data.get("trends", {}), "webhook_secret": self.trends_webhook_secret}
         return AlertsSettings.model_validate(data)

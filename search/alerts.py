@@ -18,6 +18,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from enrich.schema import Amount, EnrichedArticle, Event
+from search.query import SearchQuery, party_key
 from search.watches import Watch, WatchMatch
 
 
@@ -76,11 +77,10 @@ def watch_alerts(
 
 
 def cluster_items(watch: Watch, article_ids: Sequence[str], events_of: EventsOf, article_of: ArticleOf) -> list[AlertItem]:
-    """The items a watch's matched articles make: one per event of the watched types."""
-    wanted = set(watch.query.types)
+    """The items a watch's matched articles make: one per event the watch's filters accept."""
     items: dict[str, AlertItem] = {}
     for article_id in sorted(set(article_ids)):
-        events = [event for event in events_of(article_id) if not wanted or event.type in wanted]
+        events = [event for event in events_of(article_id) if event_matches(watch.query, event)]
         for event in events:
             key = f"event:{event.id}"
             if key not in items:
@@ -90,6 +90,22 @@ def cluster_items(watch: Watch, article_ids: Sequence[str], events_of: EventsOf,
             if article is not None:
                 items[f"article:{article_id}"] = article_item(article)
     return sorted(items.values(), key=lambda item: (item.date is None, item.date, item.key))
+
+
+def event_matches(query: SearchQuery, event: Event) -> bool:
+    """The query's event filters (types, parties, statuses, amount) held against one event:
+    the article matched them through some event, the item is the events that do."""
+    if query.types and event.type not in query.types:
+        return False
+    if query.statuses and event.status not in query.statuses:
+        return False
+    if query.min_usd is not None and not (event.amount and event.amount.usd is not None and event.amount.usd >= query.min_usd):
+        return False
+    if query.parties:
+        wanted = {party_key(name) for name in query.parties}
+        names = {party_key(name) for p in event.parties for name in (p.id, p.name, p.name_zh) if name}
+        return bool(wanted & names)
+    return True
 
 
 def event_item(event: Event, article_of: ArticleOf) -> AlertItem:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from search.query import SearchQuery
+from search.segment import query_terms
 
 # instant: an alert as soon as a batch matches; daily: one message a day with what matched.
 Cadence = Literal["instant", "daily"]
@@ -42,6 +43,17 @@ class Watch(BaseModel):
     cadence: Cadence = "instant"
     created_at: datetime | None = Field(default=None, description="set by the backend that stores it")
     updated_at: datetime | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _parsable(cls, query: SearchQuery) -> SearchQuery:
+        # A search forgives a stray quote; a watch that runs unattended for months should not
+        # silently mean something else than its author thought.
+        if query.text.count('"') % 2:
+            raise ValueError(f"unbalanced double quote in {query.text!r}")
+        if query.text.strip() and not query_terms(query.text):
+            raise ValueError(f"no word to search for in {query.text!r}")
+        return query
 
     @field_validator("emails")
     @classmethod

@@ -275,6 +275,7 @@ def test_every_backend_gives_the_same_items_one_per_event_cluster(request, tmp_p
         for one in [
             watch(name="deals"), watch(name="inari", text="Inari"), watch(name="acme", text="Acme"),
             watch(name="chinese", langs=["zh"]), watch(name="never", text="xylophone"),
+            watch(name="stryker big", parties=["史赛克"], min_usd=1e9), watch(name="acme big", parties=["acme"], min_usd=1e9),
         ]:  # fmt: skip
             backend.put_watch(one)
         ids = index(backend, store, [*FIVE, OTHER])
@@ -287,4 +288,5 @@ def test_every_backend_gives_the_same_items_one_per_event_cluster(request, tmp_p
         ("chinese", f"event:{deal}", everyone),  # matched by its Chinese reports, listing them all
         ("deals", f"event:{deal}", everyone),
         ("inari", f"event:{deal}", everyone),
+        ("stryker big", f"event:{deal}", everyone),
     ]

@@ -26,7 +26,7 @@ def test_one_asset_per_stage_in_dependency_order():
     defs = build_definitions(load_settings())
     graph = defs.resolve_asset_graph()
     keys = ["raw_pages", "articles", "translated_articles", "enriched_articles", "search_index"]
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events", "alert_outbox"}
     for upstream, downstream in zip(keys, keys[1:]):
         assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
     assert graph.get(AssetKey("events")).parent_keys == {AssetKey("enriched_articles")}
