@@ -189,6 +189,11 @@ def demo(
     with EventStoreResource.from_settings(settings).open() as store:
         console.out.print(Text("\nevents reported by more than one article: medradar events", style="bold"))
         console.print_events([e for e in store.events() if len(e.article_ids) > 1])
+    from pipeline.demo import run_demo_alert
+
+    with console.out.status("sample watch: matching it and delivering its alert to a local mail server…"):
+        alert = run_demo_alert(settings, result.reports)
+    console.print_demo_alert(alert)
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
     if ctx.obj.backend:
         exe += f" --backend {ctx.obj.backend}"
@@ -199,6 +204,8 @@ def demo(
             f"  {exe} events --type merger_acquisition\n"
             f"  {exe} search 并购 --lang zh\n"
             f"  {exe} search --type merger_acquisition ''\n"
+            f"  {exe} watch add 'ortho deals' '' --type merger_acquisition --party Stryker --email you@example.com\n"
+            f"  {exe} trends\n"
             f"  {exe} ui        # the Dagster UI: asset graph and the demo's runs\n"
             "(from a checkout: .venv/bin/medradar, or `source .venv/bin/activate` first)"
         )

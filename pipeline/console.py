@@ -14,6 +14,7 @@ from rich.text import Text
 from enrich.head import HeadModel
 from enrich.schema import Amount, Event
 from pipeline.alerts import AlertReport
+from pipeline.demo import DemoAlert
 from pipeline.runner import PartitionReport, PendingRetry
 from search.query import SearchResult
 
@@ -233,3 +234,17 @@ def print_alerts(report: AlertReport) -> None:
     out.print(plain(line, "bold"))
     for error in delivery.errors:
         warning(error)
+
+
+def print_demo_alert(alert: DemoAlert) -> None:
+    """The sample watch's alert as the local mail server received it: headers and the text part."""
+    out.print(Text(f"\nsample alert: watch {alert.watch!r}, delivered to the local mail server at {alert.smtp}", style="bold"))
+    print_alerts(alert.report)
+    for message, path in zip(alert.messages, alert.eml_files, strict=False):
+        out.print(plain(f"saved as {path}", "dim"))
+        for header in ("From", "To", "Subject", "Message-ID"):
+            out.print(plain(f"{header}: {message[header]}"))
+        text = next((part.get_content() for part in message.walk() if part.get_content_type() == "text/plain"), "")
+        out.print(plain(text.rstrip()))
+    if not alert.messages:
+        warning("the sample watch matched nothing this time")

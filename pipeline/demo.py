@@ -6,11 +6,16 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
 
 import yaml
 from dagster import DagsterInstance
 
-from pipeline.config import Settings
+from pipeline.alerts import AlertReport, partition_article_ids, run_alerts
+from pipeline.config import Settings, SmtpSettings
+from pipeline.notify.mailserver import LOOPBACK, LocalMailServer
+from pipeline.notify.outbox import Outbox
 from pipeline.resources import (
     DuplicateStoreResource,
     EventStoreResource,
@@ -19,6 +24,8 @@ from pipeline.resources import (
 )
 from pipeline.runner import PartitionReport, run_ingest
 from pipeline.sample_site.server import SampleSite, serve_sample_site
+from search.query import SearchQuery
+from search.watches import Watch
 from spiders.sources import Source
 
 
@@ -74,3 +81,52 @@ def forget_sources(settings: Settings, source_ids: list[str]) -> None:
         store.delete_sources(source_ids)
     with DuplicateStoreResource.from_settings(settings).open() as duplicates:
         duplicates.forget_sources(source_ids)
+
+
+DEMO_WATCH = "demo: Stryker deals"
+DEMO_RECIPIENT = "analyst@example.com"
+
+
+@dataclass
+class DemoAlert:
+    watch: str
+    smtp: str
+    report: AlertReport
+    messages: list[EmailMessage]
+    eml_files: list[Path]
+
+
+def run_demo_alert(settings: Settings, reports: list[PartitionReport]) -> DemoAlert:
+    """One sample watch matched against what the demo indexed, its alert delivered to a local
+    SMTP server started for the purpose (and saved as .eml under the data directory). The
+    demo's own outbox starts empty each time, so the alert is shown on every demo; the sample
+    watch is removed afterwards so that later runs do not mail example.com."""
+    settings = demo_settings(settings)
+    demo_dir = settings.data_dir / "demo"
+    mail_dir = demo_dir / "mail"
+    shutil.rmtree(mail_dir, ignore_errors=True)
+    outbox_file = demo_dir / "alerts.sqlite"
+    for stale in demo_dir.glob("alerts.sqlite*"):
+        stale.unlink()
+    watch = Watch(
+        name=DEMO_WATCH,
+        query=SearchQuery(types=["merger_acquisition"], parties=["Stryker"]),
+        emails=[DEMO_RECIPIENT],
+    )
+    with LocalMailServer(eml_dir=mail_dir) as server:
+        alerts = settings.alerts.model_copy(
+            update={"smtp": SmtpSettings(host=LOOPBACK, port=server.port), "outbox_path": outbox_file}
+        )
+        partitions = [(report.source_id, report.day.isoformat()) for report in reports if report.success]
+        with (
+            SearchBackendResource.from_settings(settings).open() as backend,
+            EventStoreResource.from_settings(settings).open() as store,
+            Outbox(outbox_file) as outbox,
+        ):
+            backend.put_watch(watch)
+            try:
+                report = run_alerts(backend, store, outbox, alerts, partition_article_ids(settings.assets_dir, partitions))
+            finally:
+                backend.delete_watch(DEMO_WATCH)
+        messages = server.messages
+    return DemoAlert(DEMO_WATCH, f"{LOOPBACK}:{server.port}", report, messages, sorted(mail_dir.glob("*.eml")))
