@@ -1,6 +1,8 @@
 """The demo, end to end, as a user runs it: sample site over HTTP on loopback, the whole
 pipeline through Dagster, then searches from the command line."""
 
+import email
+import email.policy
 import json
 import re
 
@@ -37,6 +39,13 @@ def test_demo_then_search(tmp_path):
     assert first.stdout.count("translation model unavailable: Helsinki-NLP/opus-mt-zh-en") == 1
     assert "7 article(s) with Chinese text or headline indexed untranslated and marked pending" in first.stdout
     assert "try next" in first.stdout
+    # it ends with a sample watch's alert: one deal, two outlets, delivered over SMTP, kept as .eml
+    assert "sample alert: watch 'demo: Stryker deals'" in first.stdout and ", 1 sent" in first.stdout
+    [eml] = (tmp_path / "xdg" / "medradar" / "demo" / "mail").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "analyst@example.com" and "Stryker to acquire Inari Medical" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "medtech-wire [en]" in text and "yixie-guancha [zh]" in text and "Parties: Stryker (史赛克)" in text
 
     chinese = search("合作")
     titles = [hit["title"] for hit in chinese["hits"]]

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from enrich.schema import Amount, EnrichedArticle, EventMention, Party
-from pipeline.alerts import deliver, match_new_articles, run_alerts
+from pipeline.alerts import current_trends, deliver, match_new_articles, run_alerts
 from pipeline.config import AlertsSettings
 from pipeline.eventstore import EventStore
 from pipeline.notify.mailserver import LocalMailServer, free_port
@@ -290,3 +290,34 @@ def test_every_backend_gives_the_same_items_one_per_event_cluster(request, tmp_p
         ("inari", f"event:{deal}", everyone),
         ("stryker big", f"event:{deal}", everyone),
     ]
+
+
+def test_trend_spikes_come_from_aggregations_and_alert_once_per_week(world):
+    backend, store, outbox = world
+    today = date(2025, 6, 30)
+    quiet = [date(2025, 5, 1), date(2025, 5, 20)]
+    burst = [today - timedelta(days=n % 6) for n in range(12)]  # 12 in the last week
+    articles = [
+        report(f"t{n}", "wire", "en", f"Hospital AI deal {n} with Acme", f"The hospital {n} and Acme launch an AI tool.",
+               datetime.combine(when, datetime.min.time(), UTC).replace(hour=9 + n % 6),
+               parties=[Party(id="acme", name="Acme"), Party(id=f"h{n}", name=f"Hospital {n}")], kind="ai", usd=None)
+        for n, when in enumerate(quiet + burst)
+    ]  # fmt: skip
+    newco = report("n1", "wire", "en", "NewCo licenses a stent", "NewCo licensed a stent design.", datetime(2025, 6, 29, tzinfo=UTC),
+                   parties=[Party(id="newco", name="NewCo")], kind="licensing", usd=None)  # fmt: skip
+    index(backend, store, [*articles, newco])
+    options = settings(free_port(), trends={"topics": {"hospitals": "hospital"}, "emails": ["trends@example.org"],
+                                            "watched_parties": ["newco"]})  # fmt: skip
+    found = {spike.key: spike for spike in current_trends(backend, store, options, today)}
+    assert set(found) == {"party:acme:ai", "topic:hospitals:ai:en", "party:newco:licensing"}
+    for key in ("party:acme:ai", "topic:hospitals:ai:en"):  # from SQL on the events; from the index's histogram
+        assert (found[key].count, found[key].baseline_count) == (12, 2) and found[key].p_value < 1e-6
+    assert found["party:newco:licensing"].first_seen and found["party:newco:licensing"].count == 1
+    with LocalMailServer() as mail:
+        options = options.model_copy(update={"smtp": options.smtp.model_copy(update={"port": mail.port})})
+        first = run_alerts(backend, store, outbox, options, daily=True, today=today)
+        again = run_alerts(backend, store, outbox, options, daily=True, today=today + timedelta(days=1))
+        assert (first.delivery.sent, again.queued) == (1, 0)  # the same ISO week: not again
+        [message] = mail.messages
+    text = parts(message)["text/plain"]
+    assert "trend" in message["Subject"] and "hospitals · ai · en: 12" in text and "first time seen" in text

@@ -6,7 +6,8 @@ import pytest
 from tests.support import REPO_ROOT, medradar
 
 COMMANDS = ["run", "reprocess", "demo", "search", "classify", "train-classifier", "events", "extract", "ui", "index",
-            "index status", "index rebuild", "index replay"]
+            "index status", "index rebuild", "index replay", "watch", "watch add", "watch list", "watch show",
+            "watch remove", "watch test", "trends", "outbox", "outbox list", "outbox retry", "outbox purge"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -181,3 +182,33 @@ def test_an_unreachable_cluster_is_a_one_line_runtime_error(tmp_path):
     assert done.stderr.startswith("error: search cluster: cannot reach http://127.0.0.1:")
     assert len(done.stderr.strip().splitlines()) == 1
     assert medradar("--backend", "mysql", "search", "x").returncode == 2
+
+
+def test_watch_commands_store_show_test_and_remove_and_refuse_bad_watches(sample_config):
+    config = ["--config", str(sample_config)]
+    refused = [
+        (["x", "", "--type", "alliance", "--email", "a@example.org"], "unknown event type alliance"),
+        (["x", '"Mayo', "--email", "a@example.org"], "unbalanced double quote"),
+        (["x", "Mayo", "--source", "nowhere", "--email", "a@example.org"], "unknown source nowhere"),
+        (["x", "Mayo"], "--email or --webhook"),
+    ]
+    for args, reason in refused:
+        done = medradar(*config, "watch", "add", *args)
+        assert done.returncode == 2 and reason in done.stderr, (args, done.stderr)
+    assert json.loads(medradar(*config, "watch", "list", "--json").stdout) == []
+
+    added = medradar(*config, "watch", "add", "ortho", "", "--type", "merger_acquisition", "--party", "Stryker",
+                     "--min-usd", "1e9", "--email", "bd@example.org", "--webhook", "https://hooks.example/x")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    secret = added.stdout.rsplit(": ", 1)[1].strip()
+    shown = json.loads(medradar(*config, "watch", "show", "ortho").stdout)
+    assert shown["query"]["parties"] == ["Stryker"] and shown["query"]["min_usd"] == 1e9
+    assert shown["webhooks"] == [{"url": "https://hooks.example/x", "secret": "…" + secret[-4:]}]
+    assert shown["cadence"] == "instant" and shown["created_at"]
+    assert medradar(*config, "watch", "add", "ortho", "x", "--email", "a@example.org").returncode == 2  # exists
+    tested = medradar(*config, "watch", "test", "ortho", "--days", "30")
+    assert tested.returncode == 0 and "0 item(s) in the last 30 days" in tested.stdout
+    assert medradar(*config, "watch", "remove", "ortho").returncode == 0
+    assert medradar(*config, "watch", "remove", "ortho").returncode == 2
+    assert json.loads(medradar(*config, "outbox", "list", "--json").stdout) == []
+    assert json.loads(medradar(*config, "trends", "--json").stdout) == []
