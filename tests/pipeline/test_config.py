@@ -156,6 +156,7 @@ def test_the_model_event_and_fx_sections_as_documented(tmp_path):
     documented, defaults = load_settings(config), load_settings()
     assert documented.models == defaults.models
     assert documented.events == defaults.events and documented.fx == defaults.fx
+    assert documented.alerts == defaults.alerts
     assert documented.event_head_path == documented.data_dir / "models" / "event-head"
 
     config = write(tmp_path / "other.yaml", "models:\n  head: {path: heads/v1}\nevents: {store_path: ev.sqlite}\n")
@@ -171,3 +172,14 @@ def test_duplicate_and_gate_settings_are_validated(tmp_path):
         load_settings(config)
     assert "dedupe.threshold: Input should be less than or equal to 1" in str(error.value)
     assert "articles.min_text_chars: needs an 'other' entry" in str(error.value)
+
+
+def test_alert_secrets_come_from_the_environment_only(tmp_path, monkeypatch):
+    config = tmp_path / "medradar.yaml"
+    config.write_text("alerts:\n  smtp: {host: mail.example.org, password: hunter2}\n")
+    with pytest.raises(ConfigError, match="alerts.smtp.password: secrets are not read from files: set MEDRADAR_ALERTS__SMTP__PASSWORD"):
+        load_settings(config)
+    config.write_text("alerts:\n  smtp: {host: mail.example.org, security: starttls}\n")
+    monkeypatch.setenv("MEDRADAR_ALERTS__SMTP__PASSWORD", "hunter2")
+    smtp = load_settings(config).alerts.smtp
+    assert (smtp.host, smtp.security, smtp.password.get_secret_value()) == ("mail.example.org", "starttls", "hunter2")
