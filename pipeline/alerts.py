@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from pipeline.notify.outbox import Message, Outbox, utcnow
 from pipeline.notify.webhooks import post_webhook, render_webhook
 from search.alerts import AlertItem, WatchAlert, cluster_items, watch_alerts
 from search.backend import SearchBackend
+from search.engines import ClusterUnavailable
 from search.query import known_event_types
 from search.trends import Series, Spike, SpikeTest, judge, spikes, topic_series
 from search.watches import Watch
@@ -157,14 +158,14 @@ def queue_trend_alerts(outbox: Outbox, found: Sequence[Spike], settings: AlertsS
         return sum(outbox.enqueue(message, now) for message in messages)
 
 
-def deliver(outbox: Outbox, settings: AlertsSettings) -> DeliveryReport:
+def deliver(outbox: Outbox, settings: AlertsSettings, now: Callable[[], datetime] = utcnow) -> DeliveryReport:
     smtp = SmtpOptions.model_validate(settings.smtp.model_dump())
     policy = RetryPolicy(
         attempts_per_run=settings.attempts_per_run, wait_seconds=settings.retry_wait_seconds,
         backoff_minutes=settings.backoff_minutes, max_backoff_minutes=settings.max_backoff_minutes,
     )  # fmt: skip
     senders = {"email": lambda row: send_email(row, smtp), "webhook": lambda row: post_webhook(row, settings.webhook_timeout)}
-    return deliver_due(outbox, senders, policy)
+    return deliver_due(outbox, senders, policy, now)
 
 
 def run_alerts(
@@ -227,16 +228,31 @@ def preview_watch(backend: SearchBackend, store: EventStore, watch: Watch, days:
     return cluster_items(watch, ids, store.events_of, backend.get)
 
 
+def evaluate_partitions(
+    backend: SearchBackend, store: EventStore, outbox: Outbox, settings: AlertsSettings, assets_dir: Path,
+    partitions: Iterable[tuple[str, str]], daily: bool = False,
+) -> AlertReport:
+    """``run_alerts`` for the articles of these (source, day) partitions and of any deferred
+    earlier; if the search cluster cannot be reached they are all deferred (and it raises)."""
+    partitions = sorted(set(partitions) | set(outbox.deferred()))
+    try:
+        report = run_alerts(backend, store, outbox, settings, partition_article_ids(assets_dir, partitions), daily)
+    except ClusterUnavailable as problem:
+        outbox.defer(partitions, str(problem))
+        raise
+    outbox.undefer(partitions)
+    return report
+
+
 def alert_partitions(settings: Settings, partitions: Iterable[tuple[str, str]], daily: bool = False) -> AlertReport:
-    """``run_alerts`` for the articles of these (source, day) partitions, with the configured
-    index, event store and outbox (what `medradar run` does after its runs)."""
+    """``evaluate_partitions`` with the configured index, event store and outbox (what
+    `medradar run` does after its runs)."""
     from pipeline.resources import AlertsResource, EventStoreResource, SearchBackendResource
 
     resource = AlertsResource.from_settings(settings)
-    ids = partition_article_ids(settings.assets_dir, partitions)
     with (
         SearchBackendResource.from_settings(settings).open() as backend,
         EventStoreResource.from_settings(settings).open() as store,
         resource.open() as outbox,
     ):
-        return run_alerts(backend, store, outbox, resource.settings, ids, daily=daily)
+        return evaluate_partitions(backend, store, outbox, resource.settings, settings.assets_dir, partitions, daily)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from enrich.articles import build_article, merge_refetch
 from enrich.schema import Article, EnrichedArticle, Event, Rejection
 from enrich.translation import TranslatorUnavailable, needs_translation, translate_articles
-from pipeline.alerts import partition_article_ids, run_alerts
+from pipeline.alerts import evaluate_partitions
 from pipeline.checks import REJECTION_RATE_CHECK, PageCounts, earlier_counts, rejection_rate_check
 from pipeline.config import AlertsSettings
 from pipeline.eventstore import coverage_verdict
@@ -345,15 +345,15 @@ def alert_outbox(
     item per event cluster), daily messages and trend spikes on the daily run, every due
     message of the outbox sent once. Materialised by the watches sensor and the daily schedule."""
     settings = alerts.settings
-    ids = partition_article_ids(Path(alerts.assets_dir), [(source, day) for source, day in config.partitions])
+    partitions = [(source, day) for source, day in config.partitions]
     with search.open() as backend, event_store.open() as store, alerts.open() as outbox:
-        report = run_alerts(backend, store, outbox, settings, ids, daily=config.daily)
+        report = evaluate_partitions(backend, store, outbox, settings, Path(alerts.assets_dir), partitions, config.daily)
         counts, oldest = outbox.counts(), outbox.oldest_unsent()
     for error in report.delivery.errors:
         context.log.warning(error)
     yield MaterializeResult(
         metadata={
-            "articles": len(ids), "matched": report.matched, "new_items": report.new, "queued": report.queued,
+            "partitions": len(partitions), "matched": report.matched, "new_items": report.new, "queued": report.queued,
             "sent": report.delivery.sent, "retry_later": report.delivery.retry_later, "failed": report.delivery.failed,
             "spikes": len(report.spikes), **{f"outbox_{status}": n for status, n in counts.items()},
         }  # fmt: skip

@@ -868,8 +868,12 @@ def _alert(settings: Settings, partitions: list[tuple[str, str]]) -> None:
     """Watches evaluated on what the runs indexed, alerts sent (the sensor does the same in Dagster)."""
     from pipeline.alerts import alert_partitions
 
-    with console.out.status("matching watches and sending alerts…"):
-        report = alert_partitions(settings, partitions)
+    try:
+        with console.out.status("matching watches and sending alerts…"):
+            report = alert_partitions(settings, partitions)
+    except ClusterUnavailable as problem:  # the articles are spooled too: both wait for the cluster
+        console.warning(f"watches not matched yet, the next run will (search cluster: {problem})")
+        return
     console.print_alerts(report)
 
 

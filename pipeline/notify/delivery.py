@@ -1,9 +1,9 @@
 """Sending what the outbox holds: each due message once, transient failures retried with
 backoff (tenacity) within a run and then across runs, permanent ones stopped with the reason.
 
-A message is marked ``sending`` (committed) before it goes and ``sent`` right after, so a run
-that dies in between leaves it ``sending``: the next run sends it again, once, under the
-same Message-ID / Idempotency-Key. When a channel's server cannot be reached, the run stops
+A message is taken (``sending``, with a lease; committed) before it goes and marked ``sent``
+right after, so a run that dies in between leaves it ``sending``: a run after the lease sends
+it again, once, under the same Message-ID / Idempotency-Key. When a channel's server cannot be reached, the run stops
 trying that server and leaves the rest of its messages for the next run, untouched.
 """
 
@@ -33,6 +33,7 @@ class RetryPolicy(BaseModel):
     wait_seconds: float = Field(default=1.0, ge=0, description="first wait between tries in a run, doubling")
     backoff_minutes: float = Field(default=5.0, ge=0, description="wait before the next run retries, doubling per failed run")
     max_backoff_minutes: float = Field(default=60.0, ge=0)
+    lease_minutes: float = Field(default=10.0, gt=0, description="a message left sending longer is sent again")
 
     def next_attempt(self, attempts: int, now: datetime) -> datetime:
         minutes = min(self.backoff_minutes * 2 ** max(attempts - 1, 0), self.max_backoff_minutes)
@@ -61,7 +62,8 @@ def deliver_due(
             outbox.mark_retry(row.id, down[server], policy.next_attempt(max(row.attempts, 1), now()))
             report.retry_later += 1
             continue
-        outbox.mark_sending(row.id)
+        if not outbox.take(row, now() + timedelta(minutes=policy.lease_minutes)):
+            continue  # another process is sending it
         try:
             _with_retries(senders[row.channel], policy)(row)
         except PermanentFailure as problem:

@@ -9,8 +9,12 @@ Two tables in one SQLite file (``<data_dir>/alerts.sqlite``):
 - ``outbox``: one row per message and recipient, keyed by a delivery key, with the exact
   bytes to send and its Message-ID / Idempotency-Key. A row goes pending → sending → sent,
   or back to pending (transient failure, retried later with backoff) or failed (permanent,
-  with the reason). A crash after sending but before recording leaves it ``sending``: the
-  next run sends it again, with the same id, so a receiver can drop the repeat.
+  with the reason). Taking a row for sending is a compare-and-set with a lease, so two
+  processes never send it at once; a crash after sending but before recording leaves it
+  ``sending`` until its lease ends, then a later run sends it again, with the same id, so a
+  receiver can drop the repeat.
+- ``deferred``: (source, day) partitions whose articles could not be matched yet (the search
+  cluster was unreachable); the next evaluation takes them too.
 
 Generic on purpose: the weekly digest keys its messages by (recipient, week) the same way.
 """
@@ -61,6 +65,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (key, channel, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS deferred (
+    source_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (source_id, day)
+);
 """
 
 
@@ -180,13 +190,22 @@ class Outbox:
 
     def due(self, now: datetime) -> list[OutboxRow]:
         """Messages to send now: pending ones whose time has come, and any left ``sending`` by
-        a run that stopped between sending and recording."""
+        a run that stopped between sending and recording (once its lease is over)."""
         return self._rows(
-            "WHERE (status = 'pending' AND next_attempt_at <= ?) OR status = 'sending' ORDER BY id", (now.isoformat(),)
+            "WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY id", (now.isoformat(),)
         )
 
-    def mark_sending(self, row_id: int) -> None:
-        self._db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
+    def take(self, row: OutboxRow, lease_until: datetime) -> bool:
+        """Mark a due row ``sending`` until ``lease_until``; False if another process took it
+        since it was read (then this one leaves it alone)."""
+        return (
+            self._db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
+                " WHERE id = ? AND status = ? AND next_attempt_at = ? AND attempts = ?",
+                (lease_until.isoformat(), row.id, row.status, row.next_attempt_at.isoformat(), row.attempts),
+            ).rowcount
+            > 0
+        )
 
     def mark_sent(self, row_id: int, now: datetime) -> None:
         self._db.execute(
@@ -228,6 +247,20 @@ class Outbox:
             f"DELETE FROM outbox WHERE status IN ({marks}) AND created_at < ?",
             (*statuses, (now - older_than).isoformat()),
         ).rowcount
+
+    # -- partitions waiting to be matched ------------------------------------------------------
+
+    def defer(self, partitions: list[tuple[str, str]], reason: str) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO deferred (source_id, day, reason) VALUES (?, ?, ?)",
+            [(*partition, reason) for partition in partitions],
+        )
+
+    def deferred(self) -> list[tuple[str, str]]:
+        return [tuple(row) for row in self._db.execute("SELECT source_id, day FROM deferred ORDER BY day, source_id")]
+
+    def undefer(self, partitions: list[tuple[str, str]]) -> None:
+        self._db.executemany("DELETE FROM deferred WHERE source_id = ? AND day = ?", partitions)
 
     def counts(self) -> dict[str, int]:
         found = dict(self._db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())

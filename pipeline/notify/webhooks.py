@@ -28,7 +28,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def render_webhook(notice: Notice, key: str, url: str, secret: str) -> Message:
-    idempotency_key = message_id(key, "webhook", url)
+    idempotency_key = message_id(key, "webhook", url).strip("<>")
     body = json.dumps(
         {
             "text": slack_text(notice),

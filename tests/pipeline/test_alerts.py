@@ -3,16 +3,19 @@ what the outbox sends; every message is parsed (MIME parts, headers, signatures)
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import TypeAdapter
 
 from enrich.schema import Amount, EnrichedArticle, EventMention, Party
 from pipeline.alerts import current_trends, deliver, match_new_articles, run_alerts
 from pipeline.config import AlertsSettings
 from pipeline.eventstore import EventStore
+from pipeline.io_manager import partition_file
 from pipeline.notify.mailserver import LocalMailServer, free_port
 from pipeline.notify.outbox import Outbox
 from pipeline.notify.webhooks import SIGNATURE_HEADER, signature
@@ -215,8 +218,10 @@ def test_a_crash_between_sending_and_recording_resends_once_with_the_same_messag
             with pytest.raises(Crash):
                 deliver(outbox, options)
         assert outbox.rows()[0].status == "sending" and len(mail.messages) == 1
-        assert deliver(outbox, options).sent == 1
-        assert deliver(outbox, options).sent == 0
+        assert deliver(outbox, options).sent == 0  # within its lease: another process may be sending it
+        later = lambda: datetime.now(UTC) + timedelta(minutes=11)  # noqa: E731
+        assert deliver(outbox, options, later).sent == 1
+        assert deliver(outbox, options, later).sent == 0
         first, second = mail.messages
         assert first["Message-ID"] == second["Message-ID"]
 
@@ -321,3 +326,28 @@ def test_trend_spikes_come_from_aggregations_and_alert_once_per_week(world):
         [message] = mail.messages
     text = parts(message)["text/plain"]
     assert "trend" in message["Subject"] and "hospitals · ai · en: 12" in text and "first time seen" in text
+
+
+def test_partitions_wait_while_the_cluster_is_unreachable_then_alert(world, tmp_path):
+    from pipeline.alerts import evaluate_partitions
+    from search.backend import ClusterOptions, open_backend
+    from search.engines import ClusterUnavailable
+
+    sqlite_backend, store, outbox = world
+    assets = tmp_path / "assets"
+    for article in FIVE:
+        path = partition_file(assets, "enriched_articles", article.source_id, article.published_at.date().isoformat())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(TypeAdapter(list[EnrichedArticle]).dump_json([article])))
+    partitions = [(a.source_id, a.published_at.date().isoformat()) for a in FIVE]
+    options = ClusterOptions(urls=(f"http://127.0.0.1:{free_port()}",), spool_dir=tmp_path / "spool", retries=0, timeout=2)
+    with LocalMailServer() as mail:
+        with open_backend("elasticsearch", sqlite_path=tmp_path / "unused", cluster=options) as down:
+            with pytest.raises(ClusterUnavailable):
+                evaluate_partitions(down, store, outbox, settings(mail.port), assets, partitions[:2])
+        assert outbox.deferred() == sorted(partitions[:2])
+        sqlite_backend.put_watch(watch())
+        index(sqlite_backend, store, FIVE)
+        report_ = evaluate_partitions(sqlite_backend, store, outbox, settings(mail.port), assets, [])
+        assert (report_.new, report_.delivery.sent, outbox.deferred()) == (1, 1, [])
+        assert len(mail.messages) == 1
