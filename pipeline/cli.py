@@ -761,6 +761,17 @@ def watch_test(
         console.out.print(console.plain(f"   {when} · {details} · sources {', '.join(item.source_ids)}", "dim"))
 
 
+@watch_app.command("send-daily", epilog="Example: medradar watch send-daily   # e.g. from cron at 07:00 UTC")
+def watch_send_daily(ctx: typer.Context) -> None:
+    """Send the daily watches' messages and the trend alerts now, then whatever the outbox
+    holds: what the Dagster schedule daily_alerts does, for a machine without the Dagster daemon."""
+    from pipeline.alerts import alert_partitions
+
+    with console.out.status("daily watches and trend spikes…"):
+        report = alert_partitions(ctx.obj.settings, [], daily=True)
+    console.print_alerts(report)
+
+
 @app.command(epilog="Example: medradar trends --days 7 --json")
 def trends(
     ctx: typer.Context,

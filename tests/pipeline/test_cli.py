@@ -7,7 +7,7 @@ from tests.support import REPO_ROOT, medradar
 
 COMMANDS = ["run", "reprocess", "demo", "search", "classify", "train-classifier", "events", "extract", "ui", "index",
             "index status", "index rebuild", "index replay", "watch", "watch add", "watch list", "watch show",
-            "watch remove", "watch test", "trends", "outbox", "outbox list", "outbox retry", "outbox purge"]
+            "watch remove", "watch test", "watch send-daily", "trends", "outbox", "outbox list", "outbox retry", "outbox purge"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -212,3 +212,5 @@ def test_watch_commands_store_show_test_and_remove_and_refuse_bad_watches(sample
     assert medradar(*config, "watch", "remove", "ortho").returncode == 2
     assert json.loads(medradar(*config, "outbox", "list", "--json").stdout) == []
     assert json.loads(medradar(*config, "trends", "--json").stdout) == []
+    daily = medradar(*config, "watch", "send-daily")
+    assert daily.returncode == 0 and "alerts: 0 new item(s) of 0 matched, 0 message(s) queued, 0 sent" in daily.stdout
