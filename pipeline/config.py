@@ -271,6 +271,18 @@ class TranslateSettings(TranslatorConfig):
     enabled: bool = Field(default=True, description="false: Chinese articles are indexed untranslated")
 
 
+class WebSettings(BaseModel):
+    """``medradar serve``: the analysts' JSON API and pages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="any other address needs api_token")
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_query_chars: int = Field(default=500, ge=1, le=1000, description="longer query text is refused (400)")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="results per page at most")
+    export_limit: int = Field(default=1000, ge=1, le=10000, description="rows in a CSV or JSON export at most")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDRADAR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -287,6 +299,10 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     fx: FxSettings = FxSettings()
     translate: TranslateSettings = TranslateSettings()
+    web: WebSettings = WebSettings()
+    api_token: SecretStr | None = Field(
+        default=None, description="environment only: MEDRADAR_API_TOKEN; required by `serve` off loopback"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -374,6 +390,7 @@ _PATH_KEYS = (
 _MODEL_KEYS = (("translate", "model"),)
 # Secrets are read from the environment only, never from a file that may be shared or committed.
 _SECRET_KEYS = (("search", "api_key"), ("search", "password"))
+_TOP_SECRET_KEYS = ("api_token",)
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:
@@ -396,6 +413,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     for key_path in _PATH_KEYS:
         _resolve_path(data, key_path, base_dir)
     secrets = [keys for keys in _SECRET_KEYS if isinstance(data.get(keys[0]), dict) and keys[1] in data[keys[0]]]
+    secrets += [(key,) for key in _TOP_SECRET_KEYS if key in data]
     if secrets and config_path is not None:
         raise ConfigError(
             config_path,
