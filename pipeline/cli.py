@@ -204,13 +204,19 @@ def demo(
     )
 
 
-@app.command(epilog='Example: medradar search "Mayo Clinic" --type partnership --since 2025-01-01')
+@app.command(
+    epilog='Example: medradar search "Mayo Clinic" --type partnership --since 2025-01-01\n\n'
+    "Example: medradar search '' --type merger_acquisition --party Stryker --min-usd 1e9"
+)
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(metavar="QUERY", help="free text; \"double quotes\" for a phrase; '' for filters only")],
     type_: Annotated[list[str], typer.Option("--type", "-t", help="event type (repeatable)")] = [],  # noqa: B006
     lang: Annotated[list[str], typer.Option("--lang", "-l", help="en or zh (repeatable)")] = [],  # noqa: B006
     source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable)")] = [],  # noqa: B006
+    party: Annotated[list[str], typer.Option("--party", "-p", help="an organisation in a reported event: English or Chinese name, or gazetteer id (repeatable)")] = [],  # noqa: B006,E501
+    status: Annotated[list[str], typer.Option(help="announced, completed, planned, rumoured or terminated (repeatable)")] = [],  # noqa: B006,E501
+    min_usd: Annotated[float | None, typer.Option("--min-usd", help="a reported amount of at least this many US dollars")] = None,  # noqa: E501
     since: Annotated[str | None, typer.Option(help="published on or after, YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="published before, YYYY-MM-DD")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="results to show")] = 10,
@@ -223,12 +229,16 @@ def search(
     """Search the index."""
     try:
         search_query = SearchQuery(
-            text=query, types=type_, langs=lang, sources=source, since=since, until=until, limit=limit,
+            text=query, types=type_, langs=lang, sources=source, parties=party, statuses=status, min_usd=min_usd,
+            since=since, until=until, limit=limit,
             sort=sort, after=after, facets=facet, histogram=histogram,
         )  # fmt: skip
     except ValidationError as invalid:
         problem = invalid.errors()[0]
-        option = {"types": "--type", "langs": "--lang", "text": "QUERY", "facets": "--facet"}.get(
+        option = {
+            "types": "--type", "langs": "--lang", "text": "QUERY", "facets": "--facet", "parties": "--party",
+            "statuses": "--status", "min_usd": "--min-usd",
+        }.get(
             str(problem["loc"][0]), f"--{problem['loc'][0]}"
         )
         raise typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option) from None

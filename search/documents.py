@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from enrich.schema import EnrichedArticle
+from search.query import party_key
 from search.segment import has_han, index_tokens
 
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
@@ -19,6 +20,7 @@ TEXT_FIELDS = {"title": 5.0, "text": 1.0, "title_en": 5.0, "text_en": 1.0}
 CHINESE_FIELDS = ("title", "text")
 # Derived fields a cluster document adds to the article's own.
 LABELS, SORT_DATE = "labels", "sort_date"
+PARTY_KEYS, STATUSES, MAX_USD = "party_keys", "statuses", "max_usd"
 ZH_SUFFIX = "_zh"  # title_zh, text_zh: the jieba-segmented tokens of Chinese text
 CJK_SUFFIX = "_cjk"  # title_cjk: a Chinese headline again, for engines with the cjk analyzer
 # Bigrams of headlines only: those of bodies halved OpenSearch's bulk rate, for ranking alone
@@ -43,6 +45,28 @@ def snippet_width(lang: str) -> int:
     return SNIPPET_CHARS // 2 if lang == "zh" else SNIPPET_CHARS
 
 
+def party_keys(article: EnrichedArticle) -> list[str]:
+    """Every way the ``parties`` filter can name the article's parties: id, English and Chinese name."""
+    keys = {
+        party_key(name)
+        for event in article.events
+        for party in event.parties
+        for name in (party.id, party.name, party.name_zh)
+        if name
+    }
+    return sorted(keys)
+
+
+def statuses(article: EnrichedArticle) -> list[str]:
+    return sorted({event.status for event in article.events})
+
+
+def max_usd(article: EnrichedArticle) -> float | None:
+    """The largest amount any reported event states, in US dollars (None: no amount)."""
+    amounts = [event.amount.usd for event in article.events if event.amount and event.amount.usd is not None]
+    return max(amounts, default=None)
+
+
 def index_document(article: EnrichedArticle, cjk: bool = False) -> dict[str, Any]:
     """The document a cluster indexes: every field of the article, plus the derived ones.
 
@@ -52,6 +76,9 @@ def index_document(article: EnrichedArticle, cjk: bool = False) -> dict[str, Any
     document = article.model_dump(mode="json")
     document[LABELS] = article.labels
     document[SORT_DATE] = utc_key(sort_date(article))
+    document[PARTY_KEYS] = party_keys(article)
+    document[STATUSES] = statuses(article)
+    document[MAX_USD] = max_usd(article)
     # Traditional Chinese is indexed in Simplified (the original is kept in title and text).
     for name, value in zip(CHINESE_FIELDS, (article.index_title, article.index_text), strict=True):
         if has_han(value):

@@ -33,7 +33,10 @@ from search.documents import (
     CJK_FIELDS,
     CJK_SUFFIX,
     LABELS,
+    MAX_USD,
+    PARTY_KEYS,
     SORT_DATE,
+    STATUSES,
     TEXT_FIELDS,
     ZH_SUFFIX,
     merge_spans,
@@ -41,7 +44,7 @@ from search.documents import (
     snippet_width,
     utc_key,
 )
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, party_key
 from search.segment import has_han, query_terms, tokens
 
 ENGLISH = "medradar_english"
@@ -104,6 +107,9 @@ def article_properties(caps: Capabilities) -> dict[str, Any]:
     properties = _model_properties(EnrichedArticle, _known_fields(caps))
     properties[LABELS] = KEYWORD
     properties[SORT_DATE] = DATE
+    properties[PARTY_KEYS] = KEYWORD
+    properties[STATUSES] = KEYWORD
+    properties[MAX_USD] = {"type": "double"}
     for name in CHINESE_FIELDS:
         # Matching only (no snippets come from here); length norms would not change which
         # articles match, and cost a little at every write.
@@ -236,6 +242,12 @@ def filters(query: SearchQuery, among: list[str] | None = None) -> list[dict[str
         clauses.append({"terms": {"lang": list(query.langs)}})
     if query.sources:
         clauses.append({"terms": {"source_id": query.sources}})
+    if query.parties:
+        clauses.append({"terms": {PARTY_KEYS: sorted({party_key(party) for party in query.parties})}})
+    if query.statuses:
+        clauses.append({"terms": {STATUSES: list(query.statuses)}})
+    if query.min_usd is not None:
+        clauses.append({"range": {MAX_USD: {"gte": query.min_usd}}})
     if query.since or query.until:
         bounds = {}
         if query.since:

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enrich.events import load_event_types
-from enrich.schema import Language
+from enrich.schema import Language, Status
 
 SortOrder = Literal["relevance", "date"]
 Facet = Literal["types", "langs", "sources"]
@@ -32,6 +32,14 @@ class SearchQuery(BaseModel):
     types: list[str] = Field(default_factory=list, description="event types, any of")
     langs: list[Language] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    parties: list[str] = Field(
+        default_factory=list,
+        description="organisations, any of: a party of a reported event, by gazetteer id, English or Chinese name"
+        " (case-insensitive)",
+        max_length=50,
+    )
+    statuses: list[Status] = Field(default_factory=list, description="where a reported event stands, any of")
+    min_usd: float | None = Field(default=None, ge=0, description="a reported event's amount, in US dollars, at least")
     since: datetime | None = Field(default=None, description="published at or after (UTC)")
     until: datetime | None = Field(default=None, description="published before (UTC)")
     limit: int = Field(default=20, ge=1, le=1000, description="hits per page")
@@ -53,6 +61,13 @@ class SearchQuery(BaseModel):
                 f"known: {', '.join(sorted(known_event_types()))}"
             )
         return types
+
+    @field_validator("parties")
+    @classmethod
+    def _party_names(cls, parties: list[str]) -> list[str]:
+        if any(not party_key(party) for party in parties):
+            raise ValueError("an empty organisation name")
+        return parties
 
     @field_validator("after")
     @classmethod
@@ -81,7 +96,7 @@ class SearchQuery(BaseModel):
     def fingerprint(self) -> str:
         """What identifies this query's result list (not the page): a cursor belongs to it."""
         selection = self.model_dump(
-            mode="json", include={"text", "types", "langs", "sources", "since", "until", "sort"}
+            mode="json", include={"text", "types", "langs", "sources", "parties", "statuses", "min_usd", "since", "until", "sort"}
         )
         return hashlib.sha256(json.dumps(selection, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -97,6 +112,11 @@ class SearchQuery(BaseModel):
     def next_cursor(self, values: list) -> str:
         payload = json.dumps([self.fingerprint(), values], separators=(",", ":"))
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def party_key(name: str) -> str:
+    """How a party is looked up: its id or a name, whitespace collapsed, case folded."""
+    return " ".join(name.split()).casefold()
 
 
 def _decode(token: str) -> tuple[str, list]:

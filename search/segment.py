@@ -16,6 +16,8 @@ import re
 
 import rjieba
 
+from enrich.language import to_simplified
+
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 # A token as SQLite's unicode61 tokenizer cuts one: a run of letters and digits.
@@ -51,8 +53,11 @@ def query_terms(text: str) -> list[list[str]]:
     """The user's query as a list of terms, each a list of words that must appear in order.
 
     Double-quoted parts are phrases; other words stand alone. Han runs outside quotes are
-    segmented and each of their words becomes a term of its own.
+    segmented and each of their words becomes a term of its own. Traditional Chinese is
+    folded to Simplified first, as every index holds Chinese text in Simplified.
     """
+    if has_han(text):
+        text = to_simplified(text)
     terms: list[list[str]] = []
     position = 0
     for match in _PHRASE.finditer(text):

@@ -20,8 +20,8 @@ from typing import Any
 
 from enrich.schema import EnrichedArticle
 from search.backend import Progress, RebuildReport, UpsertStats
-from search.documents import TEXT_FIELDS, snippet, snippet_width, sort_date, utc_key
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
+from search.documents import TEXT_FIELDS, max_usd, party_keys, snippet, snippet_width, sort_date, statuses, utc_key
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, party_key
 from search.segment import query_terms, segment
 from search.watches import Watch, WatchMatch, match_by_search
 
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS articles (
     sort_date TEXT NOT NULL,
     doc TEXT NOT NULL,
     doc_hash TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    max_usd REAL
 );
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source_id);
 CREATE INDEX IF NOT EXISTS articles_sort_date ON articles(sort_date);
@@ -44,6 +45,12 @@ CREATE TABLE IF NOT EXISTS article_events (
     PRIMARY KEY (article_rowid, type)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS article_events_type ON article_events(type);
+CREATE TABLE IF NOT EXISTS article_terms (
+    article_rowid INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, value, article_rowid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS watches (
     name TEXT PRIMARY KEY,
     query TEXT NOT NULL,
@@ -82,6 +89,7 @@ class SqliteBackend:
         self._db.execute(FTS_SCHEMA)
         self._upgrade_fts()
         self._upgrade_sort_dates()
+        self._upgrade_terms()
 
     def _upgrade_sort_dates(self) -> None:
         """Indexes written before sort dates were fixed-width UTC keys get them rewritten once."""
@@ -90,6 +98,16 @@ class SqliteBackend:
                 for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
                     key = utc_key(sort_date(EnrichedArticle.model_validate_json(doc)))
                     self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
+    def _upgrade_terms(self) -> None:
+        """An index written before the party, status and amount filters: their rows derived once
+        from the stored records."""
+        if "max_usd" in [row[1] for row in self._db.execute("PRAGMA table_info(articles)")]:
+            return
+        with self._db:
+            self._db.execute("ALTER TABLE articles ADD COLUMN max_usd REAL")
+            for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
+                self._index_terms(rowid, EnrichedArticle.model_validate_json(doc))
+
     def _upgrade_fts(self) -> None:
         """An index written before the English columns existed: its text table rebuilt from the
         stored records (the records themselves are unchanged)."""
@@ -126,6 +144,7 @@ class SqliteBackend:
                         (*values, rowid),
                     )
                     self._db.execute("DELETE FROM article_events WHERE article_rowid=?", (rowid,))
+                    self._db.execute("DELETE FROM article_terms WHERE article_rowid=?", (rowid,))
                     self._db.execute("DELETE FROM articles_fts WHERE rowid=?", (rowid,))
                     stats.updated += 1
                 else:
@@ -136,6 +155,7 @@ class SqliteBackend:
                     ).lastrowid
                     stats.inserted += 1
                 self._index_text(rowid, article)
+                self._index_terms(rowid, article)
         return stats
 
     def _index_text(self, rowid: int, article: EnrichedArticle) -> None:
@@ -148,6 +168,15 @@ class SqliteBackend:
             (rowid, segment(article.index_title), segment(article.index_text), segment(article.title_en or ""),
              segment(article.text_en or "")),
         )
+
+    def _index_terms(self, rowid: int, article: EnrichedArticle) -> None:
+        """The rows the party and status filters look up, and the largest amount."""
+        terms = [("party", key) for key in party_keys(article)] + [("status", status) for status in statuses(article)]
+        self._db.executemany(
+            "INSERT OR IGNORE INTO article_terms (article_rowid, kind, value) VALUES (?, ?, ?)",
+            [(rowid, kind, value) for kind, value in terms],
+        )
+        self._db.execute("UPDATE articles SET max_usd = ? WHERE rowid = ?", (max_usd(article), rowid))
 
     def delete_sources(self, source_ids: Iterable[str]) -> int:
         ids = list(source_ids)
@@ -169,6 +198,7 @@ class SqliteBackend:
         see the old index until it commits."""
         with self._db:
             self._db.execute("DELETE FROM article_events")
+            self._db.execute("DELETE FROM article_terms")
             self._db.execute("DELETE FROM articles_fts")
             rows = self._db.execute("SELECT rowid, doc FROM articles").fetchall()
             for number, (rowid, doc) in enumerate(rows, 1):
@@ -176,6 +206,7 @@ class SqliteBackend:
                 key = utc_key(sort_date(article))
                 self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
                 self._index_text(rowid, article)
+                self._index_terms(rowid, article)
                 if progress and number % 1000 == 0:
                     progress(f"articles re-indexed: {number}")
         return RebuildReport(documents=len(rows))
@@ -343,6 +374,16 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
             f" ({','.join('?' * len(query.types))}))"
         )
         params.extend(query.types)
+    for kind, values in (("party", sorted({party_key(p) for p in query.parties})), ("status", list(query.statuses))):
+        if values:
+            where.append(
+                f"articles.rowid IN (SELECT article_rowid FROM article_terms WHERE kind = ? AND value IN"
+                f" ({','.join('?' * len(values))}))"
+            )
+            params.extend([kind, *values])
+    if query.min_usd is not None:
+        where.append("articles.max_usd >= ?")
+        params.append(query.min_usd)
     if query.langs:
         any_of("articles.lang", list(query.langs))
     if query.sources:

@@ -73,6 +73,10 @@ def test_demo_then_search(tmp_path):
     assert "Stryker to acquire Inari Medical in $4.9 billion deal" in first.stdout
 
     assert search("并购", "--lang", "zh")["hits"][0]["title"].startswith("史赛克完成")
+    # The deal found by its party (in either language), its status and its amount.
+    stryker = {hit["title"] for hit in search("", "--party", "史赛克", "--min-usd", "1e9")["hits"]}
+    assert stryker == set(deal_titles) & stryker and len(stryker) == 2
+    assert search("", "--party", "Stryker", "--status", "terminated")["total"] == 0
     assert search("night clinic", "--lang", "en")["total"] == 0
 
     # The runs went through Dagster and are recorded where `dagster dev` will show them.

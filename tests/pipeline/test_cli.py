@@ -159,6 +159,13 @@ def test_extract_prints_every_field_as_json_per_file_and_reports_bad_files(tmp_p
     assert f"{tmp_path / 'empty.html'}: empty file" in done.stderr
 
 
+def test_search_refuses_a_bad_filter_naming_its_option(sample_config):
+    bad_status = medradar("--config", str(sample_config), "search", "", "--status", "signed")
+    assert bad_status.returncode == 2 and "--status" in bad_status.stderr and "completed" in bad_status.stderr
+    negative = medradar("--config", str(sample_config), "search", "", "--min-usd", "-5")
+    assert negative.returncode == 2 and "--min-usd" in negative.stderr
+
+
 def test_extract_usage_errors(tmp_path):
     (tmp_path / "page.html").write_text("<html></html>")
     done = medradar("extract", str(tmp_path / "page.html"), "--timezone", "Mars/Olympus")

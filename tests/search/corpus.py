@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from enrich.schema import EnrichedArticle, EventMention
+from enrich.schema import Amount, EnrichedArticle, EventMention, Party
 from search.documents import sort_date
 
 FETCHED = datetime(2025, 4, 20, tzinfo=UTC)
@@ -22,26 +22,39 @@ def article(
     )  # fmt: skip
 
 
+def deal(article_: EnrichedArticle, parties: list[Party], status: str = "announced", usd: float | None = None):
+    """The article with parties, a status and an amount on each of its events."""
+    amount = Amount(value=usd, currency="USD", usd=usd) if usd is not None else None
+    events = [event.model_copy(update={"parties": parties, "status": status, "amount": amount}) for event in article_.events]
+    return article_.model_copy(update={"events": events})
+
+
+STRYKER = Party(id="stryker", name="Stryker", name_zh="史赛克", role="acquirer")
+INARI = Party(id="inari-medical", name="Inari Medical", role="target")
+MAYO = Party(id="mayo-clinic", name="Mayo Clinic", name_zh="梅奥诊所", role="partner")
+MEDTRONIC = Party(id="medtronic", name="Medtronic", name_zh="美敦力", role="acquirer")
+
+
 def day(month: int, day_: int, hour: int = 8, year: int = 2025) -> datetime:
     return datetime(year, month, day_, hour, tzinfo=UTC)
 
 
 WRITTEN = [
-    article("c01", "梅奥诊所宣布与多家企业达成战略合作伙伴关系", "双方将在人工智能影像领域开展合作。", "zh",
-            ["partnership"], "cn-news", day(3, 10)),
-    article("c02", "史赛克完成对Inari的收购", "此次并购交易总价值约49亿美元。", "zh", ["merger_acquisition"], "cn-news",
-            day(3, 12)),
-    article("c03", "Stryker to acquire Inari Medical", "Stryker agreed to acquire Inari for $4.9 billion.", "en",
-            ["merger_acquisition"], "us-wire", day(3, 5)),
-    article("c04", "Mayo Clinic partners with AI startups", "Mayo Clinic signed partnerships with three companies.",
-            "en", ["partnership", "ai"], "us-wire", day(3, 20)),
+    deal(article("c01", "梅奥诊所宣布与多家企业达成战略合作伙伴关系", "双方将在人工智能影像领域开展合作。", "zh",
+                 ["partnership"], "cn-news", day(3, 10)), [MAYO]),
+    deal(article("c02", "史赛克完成对Inari的收购", "此次并购交易总价值约49亿美元。", "zh", ["merger_acquisition"],
+                 "cn-news", day(3, 12)), [STRYKER, INARI], "completed", 4.9e9),
+    deal(article("c03", "Stryker to acquire Inari Medical", "Stryker agreed to acquire Inari for $4.9 billion.", "en",
+                 ["merger_acquisition"], "us-wire", day(3, 5)), [STRYKER, INARI], "announced", 4.9e9),
+    deal(article("c04", "Mayo Clinic partners with AI startups", "Mayo Clinic signed partnerships with three companies.",
+                 "en", ["partnership", "ai"], "us-wire", day(3, 20)), [MAYO], "completed"),
     article("c05", "Hospital opens a night clinic", "The clinic opens on weekdays from 6pm.", "en", [], "us-wire",
             day(3, 25)),
     article("c06", "北京协和医院发布医疗大模型", "北京协和医院今日发布了自主研发的医疗大模型，用于辅助诊断。", "zh", ["ai"],
             "cn-tech", day(4, 2)),
     # the same instant as c06: the id decides the order
-    article("c07", "联影智能完成新一轮融资", "本轮融资由多家机构参与，资金将用于人工智能研发。", "zh", ["funding"], "cn-tech",
-            day(4, 2)),
+    deal(article("c07", "联影智能完成新一轮融资", "本轮融资由多家机构参与，资金将用于人工智能研发。", "zh", ["funding"],
+                 "cn-tech", day(4, 2)), [], "completed", 1.4e8),
     article("c08", "Siemens Healthineers licenses imaging software",
             "The licence covers AI-assisted imaging in Europe.", "en", ["licensing"], "eu-med", day(2, 14)),
     article("c09", "FDA clears a new surgical robot",
@@ -51,8 +64,8 @@ WRITTEN = [
     # undated: it sorts and filters by when it was fetched
     article("c11", "Weekly roundup of medtech news", "Acquisitions, partnerships and approvals this week.", "en", [],
             "us-wire", None),
-    article("c12", "美敦力拟收购一家中国医疗器械企业", "交易金额尚未披露。", "zh", ["merger_acquisition"], "cn-news",
-            day(3, 12)),
+    deal(article("c12", "美敦力拟收购一家中国医疗器械企业", "交易金额尚未披露。", "zh", ["merger_acquisition"],
+                 "cn-news", day(3, 12)), [MEDTRONIC], "planned"),
     article("c13", "军民联合作战医疗保障演练", "演练检验了战地救护能力。", "zh", [], "cn-tech", day(4, 5)),
 ]  # fmt: skip
 

@@ -42,6 +42,9 @@ TEXT_CASES = [
     ({"text": "人工智能"}, ["c01", "c07"]),
     ({"text": "大模型"}, ["c06"]),
     ({"text": '"对Inari的收购"'}, ["c02"]),
+    # Traditional in the query finds the Simplified text (indexes hold Simplified)
+    ({"text": "梅奧診所"}, ["c01"]),
+    ({"text": "併購"}, ["c02"]),
     # English: stemmed, every term required, phrases keep their order
     ({"text": "acquire"}, ["c03"]),
     ({"text": "partnership"}, ["c04", "c11"]),
@@ -88,6 +91,30 @@ def test_filters_facets_and_histograms_match_the_oracle(index, filters):
     for facet in ("types", "langs", "sources"):
         assert [(f.value, f.count) for f in result.facets[facet]] == facet_counts(expected, facet, size=3)
     assert [(b.start, b.count) for b in result.histogram] == histogram(expected, "week")
+
+
+DEAL_CASES = [
+    # a party by its English name, its Chinese name or its id, in any case
+    ({"parties": ["Stryker"]}, ["c02", "c03"]),
+    ({"parties": ["史赛克"]}, ["c02", "c03"]),
+    ({"parties": ["  mayo   CLINIC "]}, ["c01", "c04"]),
+    ({"parties": ["medtronic", "inari-medical"]}, ["c02", "c03", "c12"]),
+    ({"parties": ["Stryk"]}, []),
+    ({"statuses": ["planned"]}, ["c12"]),
+    ({"statuses": ["completed"], "langs": ["en"]}, ["c04"]),
+    ({"min_usd": 1e9}, ["c02", "c03"]),
+    ({"min_usd": 1e8}, ["c02", "c03", "c07"]),
+    ({"min_usd": 0}, ["c02", "c03", "c07"]),
+    ({"parties": ["Mayo Clinic"], "text": "人工智能"}, ["c01"]),
+    ({"parties": ["Stryker"], "statuses": ["completed"], "min_usd": 4.9e9}, ["c02"]),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), DEAL_CASES, ids=[str(q) for q, _ in DEAL_CASES])
+def test_party_status_and_amount_filters(index, query, expected):
+    result = index.search(SearchQuery(limit=100, facets=["types"], **query))
+    assert sorted(hit.id for hit in result.hits) == expected and result.total == len(expected)
+    assert sum(f.count for f in result.facets["types"]) == sum(len(BY_ID[i].labels) for i in expected)
 
 
 @pytest.mark.parametrize("interval", ["day", "month", "year"])
