@@ -14,7 +14,7 @@ from search.query import Facet, HistogramBucket, Interval, SearchResult
 from search.watches import Watch
 from search.web.desk import Desk
 from search.web.export import to_csv
-from search.web.queries import SearchParams, search_params, to_query
+from search.web.queries import SearchParams, search_params
 
 router = APIRouter(prefix="/api", tags=["api"])
 FACETS: list[Facet] = ["types", "langs", "sources"]
@@ -32,11 +32,14 @@ class Organisation(BaseModel):
     id: str
     name: str
     name_zh: str | None = None
+    named: str = Field(description="the name as the query wrote it")
 
 
 class SearchAnswer(SearchResult):
     organisations: list[Organisation] = Field(
-        default_factory=list, description="gazetteer organisations named in the query, with their names in both languages"
+        default_factory=list,
+        description="gazetteer organisations the query names, with both names: pass the id as `party` to find"
+        " their deals in either language",
     )
 
 
@@ -65,7 +68,7 @@ def search(
 ) -> SearchAnswer:
     """Search articles: text (English finds Chinese articles through their translations),
     filters, sort, ``after`` paging; facets and a date histogram on request."""
-    query = to_query(params, desk.limits, facets=list(facet), histogram=histogram)
+    query = desk.query(params, facets=list(facet), histogram=histogram)
     result = desk.backend.search(query)
     return SearchAnswer(**result.model_dump(), organisations=_organisations(desk, params.q))
 
@@ -78,7 +81,7 @@ def facets(
     size: Annotated[int, Query(ge=1, le=100, description="values per facet")] = 10,
 ) -> FacetsAnswer:
     """Counts per event type, language and source, and the date histogram, of a search."""
-    query = to_query(params, desk.limits, facets=FACETS, histogram=interval, facet_size=size, limit=1)
+    query = desk.query(params, facets=FACETS, histogram=interval, facet_size=size, limit=1)
     result = desk.backend.search(query)
     return FacetsAnswer(total=result.total, facets=result.facets, histogram=result.histogram)
 
@@ -93,7 +96,7 @@ def trends(
     series = {}
     for event_type in params.type or sorted(load_event_types()):
         one = SearchParams(**{**params.__dict__, "type": [event_type], "after": None})
-        series[event_type] = desk.backend.search(to_query(one, desk.limits, histogram=interval, limit=1)).histogram
+        series[event_type] = desk.backend.search(desk.query(one, histogram=interval, limit=1)).histogram
     return TrendsAnswer(interval=interval, series=series)
 
 
@@ -155,7 +158,7 @@ def export(
 ) -> Response:
     """Every result of the search (up to the export limit), as CSV (safe against formula
     injection) or JSON."""
-    query = to_query(params, desk.limits, limit=1)
+    query = desk.query(params, limit=1)
     hits = list(desk.all_hits(query, desk.limits.export_limit))
     if format == "json":
         body = "[" + ",".join(hit.model_dump_json() for hit in hits) + "]"
@@ -168,4 +171,7 @@ def _attachment(extension: str) -> dict[str, str]:
 
 
 def _organisations(desk: Desk, text: str) -> list[Organisation]:
-    return [Organisation(id=org.id, name=org.name_en, name_zh=org.name_zh) for org in desk.organisations(text)]
+    return [
+        Organisation(id=match.org.id, name=match.org.name_en, name_zh=match.org.name_zh, named=match.surface)
+        for match in desk.organisations(text)
+    ]

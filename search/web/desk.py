@@ -12,17 +12,21 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from enrich.gazetteer import Gazetteer, Organisation
+from enrich.gazetteer import Gazetteer, OrgMatch
 from enrich.schema import Event
 from search.backend import SearchBackend
 from search.query import SearchHit, SearchQuery
-from search.web.queries import Limits
+from search.web.queries import Limits, SearchParams, to_query
 
 
 class EventReader(Protocol):
     """The event store as the desk reads it (``pipeline.eventstore.EventStore`` is one)."""
+
+    def query(self, params: SearchParams, **options: Any) -> SearchQuery:
+        """The search the parameters ask for, within the desk's limits (see ``to_query``)."""
+        return to_query(params, self.limits, gazetteer=self.gazetteer, **options)
 
     def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]: ...
 
@@ -76,6 +80,10 @@ class Desk:
     def backend(self) -> SearchBackend:
         return self._backends.get()
 
+    def query(self, params: SearchParams, **options: Any) -> SearchQuery:
+        """The search the parameters ask for, within the desk's limits (see ``to_query``)."""
+        return to_query(params, self.limits, gazetteer=self.gazetteer, **options)
+
     def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]:
         return self._events.get().events(event_type, limit) if self._events else []
 
@@ -83,11 +91,13 @@ class Desk:
         """The events (deal clusters) an article is one of the reports of."""
         return [event for event in self.events() if article_id in event.article_ids]
 
-    def organisations(self, text: str) -> list[Organisation]:
-        """The gazetteer's organisations named in the query text, each once."""
+    def organisations(self, text: str) -> list[OrgMatch]:
+        """Where the query text names organisations of the gazetteer (the first mention of each)."""
         if self.gazetteer is None or not text.strip():
             return []
-        found = {match.org.id: match.org for match in self.gazetteer.find(text)}
+        found: dict[str, OrgMatch] = {}
+        for match in self.gazetteer.find(text):
+            found.setdefault(match.org.id, match)
         return list(found.values())
 
     def all_hits(self, query: SearchQuery, at_most: int) -> Iterator[SearchHit]:

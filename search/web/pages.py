@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from enrich.events import load_event_types
+from enrich.gazetteer import OrgMatch
 from search.query import Interval
 from search.watches import Watch
 from search.web.api import FACETS, DeskDep, Params
-from search.web.queries import BadQuery, reason, to_query
+from search.web.queries import STATUSES, BadQuery, SearchParams, reason
 from search.web.security import SESSION_COOKIE, Access, safe_next
 from search.web.views import CHART_HEIGHT, CHART_WIDTH, amount_text, histogram_bars, paragraphs_marking, pieces
 
@@ -31,7 +32,7 @@ def search_page(
     request: Request, desk: DeskDep, params: Params, interval: Interval = "month", saved: str | None = None
 ) -> HTMLResponse:
     try:
-        query = to_query(params, desk.limits, facets=FACETS, histogram=interval)
+        query = desk.query(params, facets=FACETS, histogram=interval)
         result = desk.backend.search(query)
     except ValueError as bad:  # BadQuery, or a cursor of another query
         return render(request, "search.html", 400, params=params, error=str(bad), result=None, interval=interval,
@@ -45,12 +46,20 @@ def search_page(
         interval=interval,
         intervals=INTERVALS,
         saved=saved,
-        organisations=desk.organisations(params.q),
+        companies=[(match.org, as_company(params, match)) for match in desk.organisations(params.q)],
+        statuses=STATUSES,
         bars=histogram_bars(result.histogram),
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT},
         pieces=pieces,
         event_types=sorted(load_event_types()),
     )
+
+
+def as_company(params: SearchParams, match: OrgMatch) -> str:
+    """The search with this organisation's name taken out of the text and made a company filter,
+    which finds its deals under any of its names, in either language."""
+    text = " ".join(f"{params.q[: match.start]} {params.q[match.end :]}".split())
+    return params.link(q=text, party=[*params.party, match.org.id], after=None)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -80,7 +89,7 @@ def save_watch(
     desk: DeskDep, params: Params, name: Annotated[str, Form(max_length=200)]
 ) -> Response:
     """Save the current search (its text and filters) as a watch, then show it again."""
-    query = to_query(replace(params, after=None), desk.limits)
+    query = desk.query(replace(params, after=None))
     try:
         watch = Watch(name=name.strip(), query=query)
     except ValidationError as invalid:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlencode
 
 from fastapi import Query
 from pydantic import ValidationError
 
+from enrich.gazetteer import Gazetteer
+from enrich.schema import Status
 from search.query import Interval, SearchQuery, SortOrder
+
+
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class BadQuery(ValueError):
@@ -36,6 +41,9 @@ class SearchParams:
     type: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
+    party: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    min_usd: float | None = None
     since: date | None = None
     until: date | None = None
     sort: SortOrder = "relevance"
@@ -67,6 +75,13 @@ def search_params(
     type: Annotated[list[str], Query(description="event type, any of (repeatable)")] = [],  # noqa: A002, B006
     lang: Annotated[list[Literal["en", "zh", "other"]], Query(description="language (repeatable)")] = [],  # noqa: B006
     source: Annotated[list[str], Query(description="source id (repeatable)")] = [],  # noqa: B006
+    party: Annotated[
+        list[str],
+        Query(description="company, any of (repeatable): gazetteer id, English or Chinese name or alias; "
+              "梅奥诊所 and Mayo Clinic find the same deals"),
+    ] = [],  # noqa: B006
+    status: Annotated[list[str], Query(description=f"deal status, any of (repeatable): {', '.join(STATUSES)}")] = [],  # noqa: B006
+    min_usd: Annotated[str | None, Query(description="a reported deal's amount in US dollars, at least")] = None,
     since: Annotated[date | None, Query(description="published on or after, YYYY-MM-DD")] = None,
     until: Annotated[date | None, Query(description="published before, YYYY-MM-DD")] = None,
     sort: Annotated[SortOrder, Query(description="relevance or date")] = "relevance",
@@ -74,14 +89,30 @@ def search_params(
     limit: Annotated[int, Query(ge=1, description="results per page")] = 20,
 ) -> SearchParams:
     return SearchParams(
-        q=q, type=type, lang=list(lang), source=source, since=since, until=until, sort=sort, after=after, limit=limit
+        q=q, type=_given(type), lang=list(lang), source=_given(source), party=_given(party), status=_given(status),
+        min_usd=_amount(min_usd), since=since, until=until, sort=sort, after=after, limit=limit
     )
+
+
+def _given(values: list[str]) -> list[str]:
+    """The values a form really chose (an empty select or text box sends "")."""
+    return [value for value in values if value.strip()]
+
+
+def _amount(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise BadQuery(f"min_usd: not a number: {value[:40]!r}") from None
 
 
 def to_query(
     params: SearchParams,
     limits: Limits,
     *,
+    gazetteer: Gazetteer | None = None,
     facets: list[str] | None = None,
     histogram: Interval | None = None,
     facet_size: int = 10,
@@ -97,11 +128,20 @@ def to_query(
     try:
         return SearchQuery(
             text=params.q, types=params.type, langs=params.lang, sources=params.source,
+            parties=[canonical_party(name, gazetteer) for name in params.party], statuses=params.status,
+            min_usd=params.min_usd,
             since=params.since, until=params.until, sort=params.sort, after=params.after, limit=size,
             facets=facets or [], facet_size=facet_size, histogram=histogram,
         )  # fmt: skip
     except ValidationError as invalid:
         raise BadQuery(reason(invalid)) from None
+
+
+def canonical_party(name: str, gazetteer: Gazetteer | None) -> str:
+    """A company as the user typed it, as its gazetteer id when the gazetteer knows the name
+    (an alias or ticker included), so that any of its names in either language finds it."""
+    org = gazetteer.lookup(name.strip()) if gazetteer else None
+    return org.id if org else name
 
 
 def reason(invalid: ValidationError) -> str:
