@@ -87,7 +87,8 @@ def create_app(desk: Desk, access: Access | None = None, host: str = "127.0.0.1"
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, problem: HTTPException) -> Response:
-        names = {400: "bad_query", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        names = {400: "bad_query", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 422: "invalid_parameter"}
         return _error(problem.status_code, names.get(problem.status_code, "error"), str(problem.detail))
 
     app.include_router(api.router)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Literal, get_args
 from urllib.parse import urlencode
 
-from fastapi import Query
+from fastapi import HTTPException, Query
 from pydantic import ValidationError
 
 from enrich.gazetteer import Gazetteer
@@ -82,21 +82,31 @@ def search_params(
     ] = [],  # noqa: B006
     status: Annotated[list[str], Query(description=f"deal status, any of (repeatable): {', '.join(STATUSES)}")] = [],  # noqa: B006
     min_usd: Annotated[str | None, Query(description="a reported deal's amount in US dollars, at least")] = None,
-    since: Annotated[date | None, Query(description="published on or after, YYYY-MM-DD")] = None,
-    until: Annotated[date | None, Query(description="published before, YYYY-MM-DD")] = None,
+    since: Annotated[str | None, Query(description="published on or after, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(description="published before, YYYY-MM-DD")] = None,
     sort: Annotated[SortOrder, Query(description="relevance or date")] = "relevance",
     after: Annotated[str | None, Query(description="the previous page's next_after")] = None,
     limit: Annotated[int, Query(ge=1, description="results per page")] = 20,
 ) -> SearchParams:
     return SearchParams(
         q=q, type=_given(type), lang=list(lang), source=_given(source), party=_given(party), status=_given(status),
-        min_usd=_amount(min_usd), since=since, until=until, sort=sort, after=after, limit=limit
+        min_usd=_amount(min_usd), since=_day("since", since), until=_day("until", until), sort=sort, after=after or None,
+        limit=limit,
     )
 
 
 def _given(values: list[str]) -> list[str]:
     """The values a form really chose (an empty select or text box sends "")."""
     return [value for value in values if value.strip()]
+
+
+def _day(name: str, value: str | None) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise HTTPException(422, f"{name}: not a date (YYYY-MM-DD): {value[:40]!r}") from None
 
 
 def _amount(value: str | None) -> float | None:

@@ -26,7 +26,7 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 # Paths anyone may reach: the login form and the stylesheet it uses.
@@ -76,11 +76,13 @@ def cross_origin(request: Request) -> bool:
     """A state-changing request sent by a page of another origin."""
     if request.method not in UNSAFE_METHODS:
         return False
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:  # browsers say where a request comes from
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        # No Origin: not a browser form or fetch (curl, the API clients) — or a sandboxed page.
-        return origin == "null"
-    return urlsplit(origin).netloc != request.headers.get("host", "")
+    if origin is None:
+        return False  # not a browser form or fetch (curl, API clients)
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 def safe_next(target: str | None) -> str:
