@@ -202,6 +202,9 @@ def demo(
             "(from a checkout: .venv/bin/medradar, or `source .venv/bin/activate` first)"
         )
     )
+    console.out.print(
+        Text(f"\nexplore the demo data in your browser: run `{exe} serve` and open the URL it prints", style="bold")
+    )
 
 
 @app.command(

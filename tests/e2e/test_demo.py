@@ -37,6 +37,7 @@ def test_demo_then_search(tmp_path):
     assert first.stdout.count("translation model unavailable: Helsinki-NLP/opus-mt-zh-en") == 1
     assert "7 article(s) with Chinese text or headline indexed untranslated and marked pending" in first.stdout
     assert "try next" in first.stdout
+    assert "medradar serve` and open the URL it prints" in first.stdout
 
     chinese = search("合作")
     titles = [hit["title"] for hit in chinese["hits"]]

@@ -6,7 +6,7 @@ import pytest
 from tests.support import REPO_ROOT, medradar
 
 COMMANDS = ["run", "reprocess", "demo", "search", "classify", "train-classifier", "events", "extract", "ui", "index",
-            "index status", "index rebuild", "index replay"]
+            "index status", "index rebuild", "index replay", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
