@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test ui clean
+.PHONY: help install browser demo test ui clean
 
 help:
 	@echo "make demo   install into .venv, then run the pipeline on the bundled sample site"
@@ -26,12 +26,25 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/medradar demo
 
+# The browser tests drive Debian's chromium through Playwright; Chinese text needs the Noto CJK
+# fonts. Installed with apt-get when missing (as root, or through sudo), skipped when present.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser:
+	@missing=$$(for package in $(BROWSER_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'install ok installed' || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing" $$missing "for the browser tests…"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 # The cluster tests run against real Elasticsearch and OpenSearch (scripts/search-engine):
 # both start in the background while the first tests run, and stop when pytest ends,
 # whether it passes or not. Their state (data, logs, ports) is under .engines/test.
 ENGINE := scripts/search-engine
 test: export SEARCH_ENGINE_STATE := $(CURDIR)/.engines/test
-test: install
+test: install browser
 	@trap '$(ENGINE) stop elasticsearch; $(ENGINE) stop opensearch' EXIT; \
 	$(ENGINE) start elasticsearch --fresh --no-wait && \
 	$(ENGINE) start opensearch --nodes 3 --fresh --no-wait && \

@@ -53,7 +53,7 @@ def batch_key(prefix: str, item_keys: Iterable[str]) -> str:
 
 def messages_for(watch: Watch, notice: Notice, key: str, sender: str, now: datetime) -> list[Message]:
     emails = [render_email(notice, key, address, sender, now) for address in watch.emails]
-    hooks = [render_webhook(notice, key, hook.url, hook.secret) for hook in watch.webhooks]
+    hooks = [render_webhook(notice, key, hook.url, hook.secret.get_secret_value()) for hook in watch.webhooks]
     return emails + hooks
 
 
@@ -78,6 +78,8 @@ def queue_watch_alerts(
         fresh: dict[str, list[AlertItem]] = {}
         for alert in alerts:
             watch = by_name[alert.watch]
+            if not watch.emails and not watch.webhooks:
+                continue  # saved without channels (the desk): claimed once it has some
             if outbox.claim(f"watch:{watch.name}", alert.item.key, watch.cadence, alert.item.model_dump_json(), now):
                 fresh.setdefault(watch.name, []).append(alert.item)
         for name, items in fresh.items():

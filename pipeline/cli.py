@@ -210,6 +210,9 @@ def demo(
             "(from a checkout: .venv/bin/medradar, or `source .venv/bin/activate` first)"
         )
     )
+    console.out.print(
+        Text(f"\nexplore the demo data in your browser: run `{exe} serve` and open the URL it prints", style="bold")
+    )
 
 
 @app.command(
@@ -508,6 +511,36 @@ def ui(
     raise typer.Exit(subprocess.call([*command, "-h", "127.0.0.1", "-p", str(port)], env=env))
 
 
+@app.command(epilog="Example: medradar serve --port 8000, then open http://127.0.0.1:8000")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="address to bind (default web.host, 127.0.0.1); another needs MEDRADAR_API_TOKEN")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default web.port, 8000; 0: any free port)")] = None,
+) -> None:
+    """Serve the analysts' desk: the search page, article pages and the JSON API (/api/, /docs)."""
+    from search.web.security import is_loopback
+
+    settings: Settings = ctx.obj.settings
+    host = host or settings.web.host
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    if not is_loopback(host) and not token:
+        raise typer.BadParameter(
+            f"binding to {host} (not loopback) needs a token: set MEDRADAR_API_TOKEN", param_hint="--host"
+        )
+    if settings.search.backend == "sqlite" and not settings.index_path.exists():
+        raise Failed(f"no index at {settings.index_path} yet: run `medradar demo` or `medradar run` first")
+    from pipeline.desk import desk_app
+    from search.web.server import bind, serve as serve_app, url_of
+
+    try:
+        sock = bind(host, settings.web.port if port is None else port)
+    except OSError as problem:
+        raise Failed(f"cannot listen on {host}:{port}: {problem.strerror or problem}") from None
+    web_app = desk_app(settings, host, token)
+    console.out.print(Text(f"MedRadar desk on {url_of(sock)}  (API docs: {url_of(sock)}/docs; Ctrl-C stops)", style="bold"))
+    serve_app(web_app, sock)
+
+
 index_app = typer.Typer(
     help="Look after the search index: status, rebuild, replay of spooled articles.",
     epilog="Example: medradar index status",
@@ -714,8 +747,8 @@ def watch_list(
 def _watch_json(watch: Any) -> dict[str, Any]:
     """A watch for display: webhook secrets are not shown again."""
     data = watch.model_dump(mode="json", exclude={"query": {"limit", "sort", "after", "facets", "facet_size", "histogram"}})
-    for hook in data["webhooks"]:
-        hook["secret"] = "…" + hook["secret"][-4:]
+    for hook, webhook in zip(data["webhooks"], watch.webhooks, strict=True):
+        hook["secret"] = "…" + webhook.secret.get_secret_value()[-4:]
     return data
 
 

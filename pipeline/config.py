@@ -319,6 +319,16 @@ class AlertsSettings(BaseModel):
     outbox_max_age_hours: float = Field(default=24.0, gt=0, description="...or when one waits longer than this")
     daily_at: str = Field(default="0 7 * * *", description="cron (UTC) of daily watches and trend alerts")
     trends: TrendSettings = TrendSettings()
+class WebSettings(BaseModel):
+    """``medradar serve``: the analysts' JSON API and pages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="any other address needs api_token")
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_query_chars: int = Field(default=500, ge=1, le=1000, description="longer query text is refused (400)")
+    max_page_size: int = Field(default=100, ge=1, le=1000, description="results per page at most")
+    export_limit: int = Field(default=1000, ge=1, le=10000, description="rows in a CSV or JSON export at most")
 
 
 class Settings(BaseSettings):
@@ -338,6 +348,10 @@ class Settings(BaseSettings):
     fx: FxSettings = FxSettings()
     translate: TranslateSettings = TranslateSettings()
     alerts: AlertsSettings = AlertsSettings()
+    web: WebSettings = WebSettings()
+    api_token: SecretStr | None = Field(
+        default=None, description="environment only: MEDRADAR_API_TOKEN; required by `serve` off loopback"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -432,6 +446,7 @@ _MODEL_KEYS = (("translate", "model"),)
 _SECRET_KEYS = (
     ("search", "api_key"), ("search", "password"), ("alerts", "smtp", "password"), ("alerts", "trends", "webhook_secret"),
 )
+_TOP_SECRET_KEYS = ("api_token",)
 
 
 def find_config(explicit: Path | str | None = None) -> Path | None:
@@ -454,6 +469,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     for key_path in _PATH_KEYS:
         _resolve_path(data, key_path, base_dir)
     secrets = [keys for keys in _SECRET_KEYS if _has_key(data, keys)]
+    secrets += [(key,) for key in _TOP_SECRET_KEYS if key in data]
     if secrets and config_path is not None:
         raise ConfigError(
             config_path,

@@ -40,6 +40,7 @@ from search.documents import (
     TEXT_FIELDS,
     ZH_SUFFIX,
     merge_spans,
+    snippet,
     snippet_width,
     utc_key,
 )
@@ -347,7 +348,7 @@ def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
     ]
     return SearchResult(
         total=response["hits"]["total"]["value"],
-        hits=[_hit(raw) for raw in page],
+        hits=[_hit(raw, terms) for raw in page],
         terms=terms,
         facets=facets,
         histogram=histogram,
@@ -355,14 +356,16 @@ def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
     )
 
 
-def _hit(raw: dict[str, Any]) -> SearchHit:
+def _hit(raw: dict[str, Any], words: list[str]) -> SearchHit:
     source = raw["_source"]
     found = raw.get("highlight", {})
     text, fragment, lang = source.get("text") or "", (found.get("text") or [""])[0], source["lang"]
     translated = (found.get("text_en") or [""])[0]
     if MARK_OPEN not in fragment and MARK_OPEN in translated:
         text, fragment, lang = source.get("text_en") or "", translated, "en"  # found by its translation: show where
-    snippet, spans = fragment_snippet(text, fragment, lang)
+    shown, spans = fragment_snippet(text, fragment, lang)
+    english = source.get("text_en")
+    english_snippet, english_spans = snippet(english, words) if english else (None, [])
     published = source.get("published_at")
     return SearchHit(
         id=source["id"],
@@ -373,9 +376,11 @@ def _hit(raw: dict[str, Any]) -> SearchHit:
         lang=source["lang"],
         published_at=datetime.fromisoformat(published) if published else None,
         labels=[event["type"] for event in source.get("events", [])],
-        snippet=snippet,
+        snippet=shown,
         highlights=spans,
         score=raw.get("_score"),
+        snippet_en=english_snippet,
+        highlights_en=english_spans,
     )
 
 

@@ -143,6 +143,10 @@ class SearchHit(BaseModel):
         default_factory=list, description="[start, end) character spans of matches in snippet"
     )
     score: float | None = Field(default=None, description="relevance; backend-specific scale")
+    snippet_en: str | None = Field(
+        default=None, description="for a translated article: its English text around the first match"
+    )
+    highlights_en: list[tuple[int, int]] = Field(default_factory=list, description="match spans in snippet_en")
 
 
 class FacetCount(BaseModel):

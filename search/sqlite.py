@@ -427,6 +427,7 @@ def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> Sear
     if article.text_en and not _mentions(text, words) and _mentions(article.text_en, words):
         text, lang = article.text_en, "en"  # found by its translation: show where
     text, spans = snippet(text, words, snippet_width(lang))
+    english, english_spans = snippet(article.text_en, words) if article.text_en else (None, [])
     return SearchHit(
         id=article.id,
         title=article.title,
@@ -440,6 +441,8 @@ def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> Sear
         highlights=spans,
         # bm25 is lower-is-better; flip it so a larger score means more relevant.
         score=-rank if rank is not None else None,
+        snippet_en=english,
+        highlights_en=english_spans,
     )
 
 

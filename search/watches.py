@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from search.query import SearchQuery
 from search.segment import query_terms
@@ -30,7 +30,8 @@ class Webhook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(pattern=r"^https?://\S+$", description="receives a JSON POST per alert")
-    secret: str = Field(min_length=16, repr=False, description="key of the body's HMAC-SHA256 signature")
+    # shown as ********** wherever a watch is printed or served (the desk's API too)
+    secret: SecretStr = Field(min_length=16, description="key of the body's HMAC-SHA256 signature")
 
 
 class Watch(BaseModel):
@@ -64,8 +65,11 @@ class Watch(BaseModel):
         return list(dict.fromkeys(emails))
 
     def delivery(self) -> dict[str, Any]:
-        """What backends store beside the query: channels and cadence (not searchable)."""
-        return self.model_dump(mode="json", include={"emails", "webhooks", "cadence"})
+        """What backends store beside the query: channels (with their secrets) and cadence."""
+        stored = self.model_dump(mode="json", include={"emails", "webhooks", "cadence"})
+        for hook, webhook in zip(stored["webhooks"], self.webhooks, strict=True):
+            hook["secret"] = webhook.secret.get_secret_value()
+        return stored
 
     @classmethod
     def stored(

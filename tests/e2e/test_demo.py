@@ -46,6 +46,7 @@ def test_demo_then_search(tmp_path):
     assert message["To"] == "analyst@example.com" and "Stryker to acquire Inari Medical" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     assert "medtech-wire [en]" in text and "yixie-guancha [zh]" in text and "Parties: Stryker (史赛克)" in text
+    assert "medradar serve` and open the URL it prints" in first.stdout
 
     chinese = search("合作")
     titles = [hit["title"] for hit in chinese["hits"]]

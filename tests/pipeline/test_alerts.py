@@ -351,3 +351,15 @@ def test_partitions_wait_while_the_cluster_is_unreachable_then_alert(world, tmp_
         report_ = evaluate_partitions(sqlite_backend, store, outbox, settings(mail.port), assets, [])
         assert (report_.new, report_.delivery.sent, outbox.deferred()) == (1, 1, [])
         assert len(mail.messages) == 1
+
+
+def test_a_watch_without_channels_claims_nothing_until_it_has_one(world):
+    backend, store, outbox = world
+    with LocalMailServer() as mail:
+        backend.put_watch(watch(emails=[]))  # saved from the desk: a search, no channel yet
+        ids = index(backend, store, FIVE)
+        assert run_alerts(backend, store, outbox, settings(mail.port), ids).new == 0
+        backend.put_watch(watch())
+        assert run_alerts(backend, store, outbox, settings(mail.port), ids).delivery.sent == 1
+    [shown] = [w for w in backend.watches() if w.name == "deals"]
+    assert "**********" in shown.model_dump_json(include={"webhooks"}) or not shown.webhooks

@@ -7,7 +7,8 @@ from tests.support import REPO_ROOT, medradar
 
 COMMANDS = ["run", "reprocess", "demo", "search", "classify", "train-classifier", "events", "extract", "ui", "index",
             "index status", "index rebuild", "index replay", "watch", "watch add", "watch list", "watch show",
-            "watch remove", "watch test", "watch send-daily", "trends", "outbox", "outbox list", "outbox retry", "outbox purge"]
+            "watch remove", "watch test", "watch send-daily", "trends", "outbox", "outbox list", "outbox retry", "outbox purge",
+            "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
