@@ -359,7 +359,8 @@ def test_a_watch_without_channels_claims_nothing_until_it_has_one(world):
         backend.put_watch(watch(emails=[]))  # saved from the desk: a search, no channel yet
         ids = index(backend, store, FIVE)
         assert run_alerts(backend, store, outbox, settings(mail.port), ids).new == 0
-        backend.put_watch(watch())
-        assert run_alerts(backend, store, outbox, settings(mail.port), ids).delivery.sent == 1
-    [shown] = [w for w in backend.watches() if w.name == "deals"]
-    assert "**********" in shown.model_dump_json(include={"webhooks"}) or not shown.webhooks
+        with WebhookReceiver() as hook:
+            backend.put_watch(watch(hooks=[hook.url]))
+            assert run_alerts(backend, store, outbox, settings(mail.port), ids).delivery.sent == 2
+    [shown] = backend.watches()  # stored with its secret, never shown with it
+    assert shown.webhooks[0].secret.get_secret_value() == SECRET and SECRET not in shown.model_dump_json()
