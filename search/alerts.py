@@ -18,7 +18,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from enrich.schema import Amount, EnrichedArticle, Event
-from search.query import SearchQuery, party_key
+from search.query import SearchQuery, party_keys_of
 from search.watches import Watch, WatchMatch
 
 
@@ -102,9 +102,7 @@ def event_matches(query: SearchQuery, event: Event) -> bool:
     if query.min_usd is not None and not (event.amount and event.amount.usd is not None and event.amount.usd >= query.min_usd):
         return False
     if query.parties:
-        wanted = {party_key(name) for name in query.parties}
-        names = {party_key(name) for p in event.parties for name in (p.id, p.name, p.name_zh) if name}
-        return bool(wanted & names)
+        return bool(set(query.party_keys) & party_keys_of(event.parties))
     return True
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from enrich.schema import EnrichedArticle
-from search.query import party_key
+from search.query import party_keys_of
 from search.segment import has_han, index_tokens
 
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
@@ -47,14 +47,7 @@ def snippet_width(lang: str) -> int:
 
 def party_keys(article: EnrichedArticle) -> list[str]:
     """Every way the ``parties`` filter can name the article's parties: id, English and Chinese name."""
-    keys = {
-        party_key(name)
-        for event in article.events
-        for party in event.parties
-        for name in (party.id, party.name, party.name_zh)
-        if name
-    }
-    return sorted(keys)
+    return sorted(party_keys_of(party for event in article.events for party in event.parties))
 
 
 def statuses(article: EnrichedArticle) -> list[str]:

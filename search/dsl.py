@@ -44,7 +44,7 @@ from search.documents import (
     snippet_width,
     utc_key,
 )
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, party_key
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
 from search.segment import has_han, query_terms, tokens
 
 ENGLISH = "medradar_english"
@@ -243,7 +243,7 @@ def filters(query: SearchQuery, among: list[str] | None = None) -> list[dict[str
     if query.sources:
         clauses.append({"terms": {"source_id": query.sources}})
     if query.parties:
-        clauses.append({"terms": {PARTY_KEYS: sorted({party_key(party) for party in query.parties})}})
+        clauses.append({"terms": {PARTY_KEYS: query.party_keys}})
     if query.statuses:
         clauses.append({"terms": {STATUSES: list(query.statuses)}})
     if query.min_usd is not None:

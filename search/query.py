@@ -8,12 +8,13 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enrich.events import load_event_types
-from enrich.schema import Language, Status
+from enrich.schema import Language, Party, Status
 
 SortOrder = Literal["relevance", "date"]
 Facet = Literal["types", "langs", "sources"]
@@ -93,6 +94,11 @@ class SearchQuery(BaseModel):
         return value
 
 
+    @property
+    def party_keys(self) -> list[str]:
+        """The ``parties`` filter as the indexes look parties up (:func:`party_key`)."""
+        return sorted({party_key(party) for party in self.parties})
+
     def fingerprint(self) -> str:
         """What identifies this query's result list (not the page): a cursor belongs to it."""
         selection = self.model_dump(
@@ -117,6 +123,11 @@ class SearchQuery(BaseModel):
 def party_key(name: str) -> str:
     """How a party is looked up: its id or a name, whitespace collapsed, case folded."""
     return " ".join(name.split()).casefold()
+
+
+def party_keys_of(parties: Iterable[Party]) -> set[str]:
+    """Every key the ``parties`` filter finds these parties by: id, English and Chinese name."""
+    return {party_key(name) for party in parties for name in (party.id, party.name, party.name_zh) if name}
 
 
 def _decode(token: str) -> tuple[str, list]:

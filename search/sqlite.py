@@ -21,7 +21,7 @@ from typing import Any
 from enrich.schema import EnrichedArticle
 from search.backend import Progress, RebuildReport, UpsertStats
 from search.documents import TEXT_FIELDS, max_usd, party_keys, snippet, snippet_width, sort_date, statuses, utc_key
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, party_key
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
 from search.segment import query_terms, segment
 from search.watches import Watch, WatchMatch, match_by_search
 
@@ -117,7 +117,7 @@ class SqliteBackend:
         with self._db:
             self._db.execute("ALTER TABLE articles ADD COLUMN max_usd REAL")
             for rowid, doc in self._db.execute("SELECT rowid, doc FROM articles").fetchall():
-                self._index_terms(rowid, EnrichedArticle.model_validate_json(doc))
+                self._index_filters(rowid, EnrichedArticle.model_validate_json(doc))
 
     def _upgrade_fts(self) -> None:
         """An index written before the English columns existed: its text table rebuilt from the
@@ -166,22 +166,22 @@ class SqliteBackend:
                     ).lastrowid
                     stats.inserted += 1
                 self._index_text(rowid, article)
-                self._index_terms(rowid, article)
+                self._index_filters(rowid, article)
         return stats
 
     def _index_text(self, rowid: int, article: EnrichedArticle) -> None:
-        self._db.executemany(
-            "INSERT OR IGNORE INTO article_events (article_rowid, type) VALUES (?, ?)",
-            [(rowid, label) for label in article.labels],
-        )
         self._db.execute(
             "INSERT INTO articles_fts (rowid, title, body, title_en, body_en) VALUES (?, ?, ?, ?, ?)",
             (rowid, segment(article.index_title), segment(article.index_text), segment(article.title_en or ""),
              segment(article.text_en or "")),
         )
 
-    def _index_terms(self, rowid: int, article: EnrichedArticle) -> None:
-        """The rows the party and status filters look up, and the largest amount."""
+    def _index_filters(self, rowid: int, article: EnrichedArticle) -> None:
+        """The rows the type, party and status filters look up, and the largest amount."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO article_events (article_rowid, type) VALUES (?, ?)",
+            [(rowid, label) for label in article.labels],
+        )
         terms = [("party", key) for key in party_keys(article)] + [("status", status) for status in statuses(article)]
         self._db.executemany(
             "INSERT OR IGNORE INTO article_terms (article_rowid, kind, value) VALUES (?, ?, ?)",
@@ -217,7 +217,7 @@ class SqliteBackend:
                 key = utc_key(sort_date(article))
                 self._db.execute("UPDATE articles SET sort_date = ? WHERE rowid = ?", (key, rowid))
                 self._index_text(rowid, article)
-                self._index_terms(rowid, article)
+                self._index_filters(rowid, article)
                 if progress and number % 1000 == 0:
                     progress(f"articles re-indexed: {number}")
         return RebuildReport(documents=len(rows))
@@ -392,7 +392,7 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
             f" ({','.join('?' * len(query.types))}))"
         )
         params.extend(query.types)
-    for kind, values in (("party", sorted({party_key(p) for p in query.parties})), ("status", list(query.statuses))):
+    for kind, values in (("party", query.party_keys), ("status", list(query.statuses))):
         if values:
             where.append(
                 f"articles.rowid IN (SELECT article_rowid FROM article_terms WHERE kind = ? AND value IN"
