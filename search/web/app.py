@@ -18,7 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from search.web import api, pages
 from search.web.desk import Desk
-from search.web.queries import BadQuery, reason
+from search.web.queries import BadQuery
 from search.web.security import SECURITY_HEADERS, Access, cross_origin, is_loopback
 from search.web.views import safe_url
 
