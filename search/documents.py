@@ -9,7 +9,7 @@ from typing import Any
 
 from enrich.schema import EnrichedArticle
 from search.query import party_keys_of
-from search.segment import has_han, index_tokens
+from search.segment import break_words, has_han, index_tokens, unbreak_words
 
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
 SNIPPET_CHARS = 220
@@ -67,6 +67,9 @@ def index_document(article: EnrichedArticle, cjk: bool = False) -> dict[str, Any
     analyzer: a field of its own (not a sub-field of title) so that English articles are not
     analysed again for bigrams they do not need."""
     document = article.model_dump(mode="json")
+    for name in TEXT_FIELDS:
+        if document.get(name):
+            document[name] = break_words(document[name])
     document[LABELS] = article.labels
     document[SORT_DATE] = utc_key(sort_date(article))
     document[PARTY_KEYS] = party_keys(article)
@@ -103,9 +106,17 @@ def event_documents(article: EnrichedArticle) -> list[tuple[str, dict[str, Any]]
     return documents
 
 
+def stored_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """A cluster document's fields as the article has them (without the cuts of ``break_words``)."""
+    return {
+        key: unbreak_words(value) if key in TEXT_FIELDS and isinstance(value, str) else value
+        for key, value in document.items()
+    }
+
+
 def article_from_document(document: dict[str, Any]) -> EnrichedArticle:
     fields = EnrichedArticle.model_fields
-    return EnrichedArticle.model_validate({key: value for key, value in document.items() if key in fields})
+    return EnrichedArticle.model_validate({key: value for key, value in stored_fields(document).items() if key in fields})
 
 
 def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:

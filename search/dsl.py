@@ -42,14 +42,19 @@ from search.documents import (
     merge_spans,
     snippet,
     snippet_width,
+    stored_fields,
     utc_key,
 )
 from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
-from search.segment import has_han, query_terms, tokens
+from search.segment import WORD_BREAK, break_words, has_han, query_terms, tokens
 
 ENGLISH = "medradar_english"
 # Highlight markers: private-use characters, so a fragment is plain text with marked spans.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+# What the documents hold beyond their mappings: raised when search.documents changes what it
+# derives (2: words cut at in-word apostrophes, stops and commas), so older indices are
+# reported outdated and `medradar index rebuild` brings them level.
+DOCUMENT_FORMAT = 2
 FACET_FIELDS = {"types": LABELS, "langs": "lang", "sources": "source_id"}
 HIT_FIELDS = ["id", "title", "title_en", "url", "source_id", "lang", "published_at", "events.type", "text", "text_en"]
 
@@ -176,7 +181,7 @@ def index_template(kind: str, pattern: str, caps: Capabilities, *, shards: int, 
         "watches": watch_properties,
     }[kind](caps)
     mappings: dict[str, Any] = {"dynamic": False, "properties": properties}
-    fingerprint = hashlib.sha256(json.dumps(mappings, sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps([DOCUMENT_FORMAT, mappings], sort_keys=True).encode()).hexdigest()[:16]
     mappings["_meta"] = {"medradar": {"mapping": fingerprint, "capabilities": caps.model_dump()}}
     settings: dict[str, Any] = {"number_of_shards": shards, "analysis": analysis_settings(caps)}
     if replicas is None:
@@ -196,7 +201,7 @@ def template_fingerprint(template: dict[str, Any]) -> str:
 def _phrase(words: list[str]) -> str:
     # Terms are words split on spaces and stripped of double quotes (search.segment), so a
     # term is always exactly one quoted phrase; no other operator is enabled.
-    return '"' + " ".join(words) + '"'
+    return '"' + break_words(" ".join(words)) + '"'
 
 
 def _simple(words: list[str], fields: list[str]) -> dict[str, Any]:
@@ -357,7 +362,7 @@ def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
 
 
 def _hit(raw: dict[str, Any], words: list[str]) -> SearchHit:
-    source = raw["_source"]
+    source = stored_fields(raw["_source"])
     found = raw.get("highlight", {})
     text, fragment, lang = source.get("text") or "", (found.get("text") or [""])[0], source["lang"]
     translated = (found.get("text_en") or [""])[0]
@@ -409,6 +414,8 @@ def unmark(fragment: str) -> tuple[str, list[tuple[int, int]]]:
     start: int | None = None
     pending_space = False
     for char in fragment:
+        if char == WORD_BREAK:
+            continue
         if char == MARK_CLOSE:
             if start is not None:
                 spans.append((start, len(out)))

@@ -22,6 +22,13 @@ _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PHRASE = re.compile(r'"([^"]*)"')
 # A token as SQLite's unicode61 tokenizer cuts one: a run of letters and digits.
 _TOKEN = re.compile(r"[^\W_]+")
+# Where the clusters' standard tokenizer (Unicode word boundaries, UAX #29) keeps one word
+# but unicode61 cuts two: an apostrophe, full stop, colon, comma or underscore between letters
+# or digits ("company’s", "U.S", "1,000"). A zero-width space after it makes every engine cut
+# there, so "Medtronic" finds "Medtronic’s" on a cluster as on the embedded index. The core
+# Elasticsearch node has no char filter that could do it in the engine.
+_WORD_JOINER = re.compile(r"(?<=[^\W_])(['.:,;_\u00b7\u05f4\u2018\u2019\u2024\u2027\u2044\ufe10\ufe13\ufe14\ufe50\ufe52\ufe54\ufe55\uff07\uff0c\uff0e\uff1a\uff1b])(?=[^\W_])")
+WORD_BREAK = "\u200b"
 
 
 def han_words(run: str) -> list[str]:
@@ -43,6 +50,15 @@ def tokens(words: list[str]) -> list[str]:
     A cluster's segmented-Chinese field holds these, space-separated, under a whitespace
     analyzer: the same tokens, in the same positions, as the embedded FTS5 index."""
     return _TOKEN.findall(" ".join(words).lower())
+
+
+def break_words(text: str) -> str:
+    """``text`` cut where the embedded index cuts words, for a cluster's standard tokenizer."""
+    return _WORD_JOINER.sub(r"\1" + WORD_BREAK, text)
+
+
+def unbreak_words(text: str) -> str:
+    return text.replace(WORD_BREAK, "")
 
 
 def index_tokens(text: str) -> list[str]:

@@ -67,6 +67,9 @@ WRITTEN = [
     deal(article("c12", "美敦力拟收购一家中国医疗器械企业", "交易金额尚未披露。", "zh", ["merger_acquisition"],
                  "cn-news", day(3, 12)), [MEDTRONIC], "planned"),
     article("c13", "军民联合作战医疗保障演练", "演练检验了战地救护能力。", "zh", [], "cn-tech", day(4, 5)),
+    # possessives, abbreviations and numbers: words the clusters' tokenizer would keep joined
+    article("c14", "Medtronic’s board backs the U.S. order", "Medtronic's shares rose 3.5% on a 1,000-unit order.",
+            "en", [], "eu-med", day(2, 3)),
 ]  # fmt: skip
 
 _LABEL_CYCLE = [[], ["funding"], ["regulatory"], ["partnership"], ["ai", "licensing"]]

@@ -54,6 +54,13 @@ TEXT_CASES = [
     ({"text": "Stryker Mayo"}, []),
     ({"text": "AI"}, ["c04", "c08"]),
     ({"text": "Inari"}, ["c02", "c03"]),
+    # a word inside a possessive, an abbreviation or a number is a word of its own
+    ({"text": "Medtronic"}, ["c14"]),
+    ({"text": "Medtronic’s"}, ["c14"]),
+    ({"text": "\"Medtronic's shares\""}, ["c14"]),
+    ({"text": "U.S"}, ["c14"]),
+    ({"text": "1,000"}, ["c14"]),
+    ({"text": "000"}, ["c14"]),
     # text and filters together
     ({"text": "Inari", "langs": ["zh"]}, ["c02"]),
     ({"text": "Inari", "types": ["merger_acquisition"], "sources": ["us-wire"]}, ["c03"]),
@@ -176,6 +183,9 @@ def test_snippets_are_plain_text_with_the_matches_marked(index):
     assert chinese.id == "c10" and chinese.highlights == []  # the match is in the headline only
     [c01] = index.search(SearchQuery(text="人工智能", sources=["cn-news"])).hits
     assert "人工智能" in [c01.snippet[a:b] for a, b in c01.highlights]
+    [c14] = index.search(SearchQuery(text="shares")).hits
+    assert c14.snippet == BY_ID["c14"].text and c14.title == BY_ID["c14"].title
+    assert [c14.snippet[a:b] for a, b in c14.highlights] == ["shares"]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +201,7 @@ def test_text_without_words_is_no_text_at_all(index, text):
 
 
 def test_get_returns_the_article_as_indexed(index):
-    for doc_id in ("c01", "c11", "g07"):
+    for doc_id in ("c01", "c11", "c14", "g07"):
         assert index.get(doc_id) == BY_ID[doc_id]
     assert index.get("missing") is None
     assert index.count() == len(CORPUS)

@@ -5,7 +5,7 @@ import re
 
 import jieba
 
-from search.segment import han_words, index_tokens, query_terms
+from search.segment import WORD_BREAK, break_words, han_words, index_tokens, query_terms, unbreak_words
 from tests.support import SHARED
 
 
@@ -22,3 +22,11 @@ def test_rjieba_cuts_real_news_as_jieba_does():
 def test_tokens_are_the_embedded_index_tokens():
     assert index_tokens("史赛克完成对Inari的收购, U.S. deal") == ["史", "赛克", "完成", "对", "inari", "的", "收购", "u", "s", "deal"]
     assert query_terms('北京协和医院 "Mayo Clinic"') == [["北京"], ["协和"], ["医院"], ["北京协和医院"], ["Mayo", "Clinic"]]
+
+
+def test_words_are_cut_for_the_clusters_where_the_embedded_index_cuts_them():
+    text = "Medtronic’s U.S. unit won a 1,000-bed order; 'quoted' at the end."
+    broken = break_words(text)
+    assert index_tokens(broken.replace(WORD_BREAK, " ")) == index_tokens(text)
+    assert broken.count(WORD_BREAK) == 3  # after ’ in Medtronic’s, . in U.S, , in 1,000
+    assert unbreak_words(broken) == text and break_words(broken) == broken
