@@ -19,6 +19,7 @@ import rjieba
 from enrich.language import to_simplified
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_SPLIT = re.compile(f"({_HAN_RUN.pattern})")
 _PHRASE = re.compile(r'"([^"]*)"')
 # A token as SQLite's unicode61 tokenizer cuts one: a run of letters and digits.
 _TOKEN = re.compile(r"[^\W_]+")
@@ -27,17 +28,28 @@ _TOKEN = re.compile(r"[^\W_]+")
 # or digits ("company’s", "U.S", "1,000"). A zero-width space after it makes every engine cut
 # there, so "Medtronic" finds "Medtronic’s" on a cluster as on the embedded index. The core
 # Elasticsearch node has no char filter that could do it in the engine.
-_WORD_JOINER = re.compile(r"(?<=[^\W_])(['.:,;_\u00b7\u05f4\u2018\u2019\u2024\u2027\u2044\ufe10\ufe13\ufe14\ufe50\ufe52\ufe54\ufe55\uff07\uff0c\uff0e\uff1a\uff1b])(?=[^\W_])")
+_WORD_JOINER = re.compile(r"(['.:,;_\u00b7\u05f4\u2018\u2019\u2024\u2027\u2044\ufe10\ufe13\ufe14\ufe50\ufe52\ufe54\ufe55\uff07\uff0c\uff0e\uff1a\uff1b])(?<=[^\W_].)(?=[^\W_])")
 WORD_BREAK = "\u200b"
-
-
-def han_words(run: str) -> list[str]:
-    return [word for word in rjieba.cut_for_search(run, True) if word.strip()]
 
 
 def segment(text: str) -> str:
     """``text`` with every Han run replaced by its space-separated jieba words."""
-    return _HAN_RUN.sub(lambda match: f" {' '.join(han_words(match.group()))} ", text)
+    parts = _pieces(text)
+    return "".join(part if isinstance(part, str) else f" {' '.join(part)} " for part in parts)
+
+
+def _pieces(text: str) -> list[str | list[str]]:
+    """``text`` as its other text and its Han runs, each run cut into its jieba words.
+
+    All the runs go to jieba in one call, a line each (jieba cuts lines apart, so each run's
+    words are those it would get alone): one call per run cost more than the cutting."""
+    parts: list[str | list[str]] = _HAN_SPLIT.split(text)
+    if len(parts) == 1:
+        return parts
+    runs = iter(" ".join(rjieba.cut_for_search("\n".join(parts[1::2]), True)).split("\n"))
+    for at in range(1, len(parts), 2):
+        parts[at] = next(runs).split()
+    return parts
 
 
 def has_han(text: str) -> bool:
@@ -54,7 +66,11 @@ def tokens(words: list[str]) -> list[str]:
 
 def break_words(text: str) -> str:
     """``text`` cut where the embedded index cuts words, for a cluster's standard tokenizer."""
-    return _WORD_JOINER.sub(r"\1" + WORD_BREAK, text)
+    return _WORD_JOINER.sub(_broken, text)
+
+
+def _broken(match: re.Match[str]) -> str:
+    return match.group() + WORD_BREAK
 
 
 def unbreak_words(text: str) -> str:
@@ -62,7 +78,10 @@ def unbreak_words(text: str) -> str:
 
 
 def index_tokens(text: str) -> list[str]:
-    return tokens(segment(text).split())
+    found: list[str] = []
+    for part in _pieces(text):  # the Han words are tokens already: no need to search them again
+        found.extend(_TOKEN.findall(part.lower()) if isinstance(part, str) else part)
+    return found
 
 
 def query_terms(text: str) -> list[list[str]]:
