@@ -28,6 +28,7 @@ from rich.text import Text
 
 from enrich.articles import build_article
 from enrich.classifier import ArticleText, model_input
+from enrich.gazetteer import Gazetteer
 from enrich.quality import ArticleRules
 from enrich.rules import Sentences
 from enrich.schema import EventMention, Rejection
@@ -38,7 +39,7 @@ from pipeline.partitions import SourceDay
 from pipeline.resources import AlertsResource, EventStoreResource, ModelsResource, SearchBackendResource
 from search.backend import BackendName
 from search.engines import ClusterError, ClusterUnavailable
-from search.query import Interval, SearchQuery, SortOrder
+from search.query import Interval, SearchQuery, SortOrder, with_names_in_both_languages
 
 app = typer.Typer(
     name="medradar",
@@ -256,6 +257,7 @@ def search(
     settings: Settings = ctx.obj.settings
     if settings.search.backend == "sqlite" and not settings.index_path.exists():
         raise Failed(f"no index at {settings.index_path} yet: run `medradar demo` or `medradar run` first")
+    search_query = with_names_in_both_languages(search_query, _gazetteer(settings))
     with SearchBackendResource.from_settings(settings).open() as backend:
         try:
             result = backend.search(search_query)
@@ -700,6 +702,7 @@ def watch_add(
         )  # fmt: skip
     except ValidationError as invalid:
         raise _usage_error(invalid) from None
+    watch = watch.model_copy(update={"query": with_names_in_both_languages(watch.query, _gazetteer(settings))})
     with SearchBackendResource.from_settings(settings).open() as backend:
         if not replace and any(w.name == name for w in backend.watches()):
             raise typer.BadParameter(f"a watch named {name!r} exists (--replace to replace it)", param_hint="NAME")
@@ -709,9 +712,15 @@ def watch_add(
         console.out.print(console.plain(f"webhook signing secret (shown once, keep it for the receiver): {secret}"))
 
 
+def _gazetteer(settings: Settings) -> Gazetteer:
+    """The organisations whose names a query finds in both languages (``classify.gazetteer_file``)."""
+    return Gazetteer.load(settings.classify.gazetteer_file)
+
+
 def _watch_summary(watch: Any) -> str:
     query = watch.query
     parts = [f'"{query.text}"' if query.text else "any text"]
+    parts += [" or ".join(f'"{phrase}"' for phrase in group) for group in query.alternatives]
     for label, values in (("types", query.types), ("langs", query.langs), ("sources", query.sources),
                           ("parties", query.parties), ("statuses", query.statuses)):  # fmt: skip
         if values:

@@ -45,8 +45,8 @@ from search.documents import (
     stored_fields,
     utc_key,
 )
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
-from search.segment import WORD_BREAK, break_words, has_han, query_terms, tokens
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, Term
+from search.segment import WORD_BREAK, break_words, has_han, tokens
 
 ENGLISH = "medradar_english"
 # Highlight markers: private-use characters, so a fragment is plain text with marked spans.
@@ -221,22 +221,29 @@ def _boosted(suffix: str = "") -> list[str]:
 
 
 def match_query(query: SearchQuery, caps: Capabilities, among: list[str] | None = None) -> dict[str, Any]:
-    """Which articles match: every term (in any text field) and every filter."""
+    """Which articles match: every group of terms by one of its terms (in any text field), and
+    every filter."""
     must: list[dict[str, Any]] = []
     should: list[dict[str, Any]] = []
-    for term in query_terms(query.text):
-        if any(has_han(word) for word in term):
-            must.append(_simple(tokens(term), _boosted(ZH_SUFFIX)))
-            if caps.cjk:
-                should.append(_simple(term, [f"{name}{CJK_SUFFIX}" for name in CJK_FIELDS]))
-        else:
-            must.append(_simple(term, _boosted()))
+    for group in query.term_groups():
+        matches = [_term_match(term) for term in group]
+        must.append(matches[0] if len(matches) == 1 else {"bool": {"should": matches, "minimum_should_match": 1}})
+        if caps.cjk:  # ranking only: bigrams of Chinese headlines
+            should.extend(_simple(term, [f"{name}{CJK_SUFFIX}" for name in CJK_FIELDS]) for term in group if _is_han(term))
     bool_query: dict[str, Any] = {"filter": filters(query, among)}
     if must:
         bool_query["must"] = must
     if should:
         bool_query["should"] = should
     return {"bool": bool_query}
+
+
+def _is_han(term: Term) -> bool:
+    return any(has_han(word) for word in term)
+
+
+def _term_match(term: Term) -> dict[str, Any]:
+    return _simple(tokens(term), _boosted(ZH_SUFFIX)) if _is_han(term) else _simple(term, _boosted())
 
 
 def filters(query: SearchQuery, among: list[str] | None = None) -> list[dict[str, Any]]:
@@ -266,7 +273,7 @@ def filters(query: SearchQuery, among: list[str] | None = None) -> list[dict[str
 
 
 def has_text(query: SearchQuery) -> bool:
-    return bool(query_terms(query.text))
+    return bool(query.term_groups())
 
 
 def sort_clause(query: SearchQuery) -> list[Any]:
@@ -326,7 +333,7 @@ def highlight(query: SearchQuery) -> dict[str, Any]:
         "no_match_size": 200,
     }
     translated: dict[str, Any] = {**field, "no_match_size": 0}
-    terms = query_terms(query.text)
+    terms = [term for group in query.term_groups() for term in group]
     if terms:
         field["highlight_query"] = {"bool": {"should": [_simple(term, ["text"]) for term in terms]}}
         translated["highlight_query"] = {"bool": {"should": [_simple(term, ["text_en"]) for term in terms]}}
@@ -339,7 +346,7 @@ def highlight(query: SearchQuery) -> dict[str, Any]:
 def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
     raw_hits = response["hits"]["hits"]
     page = raw_hits[: query.limit]
-    terms = [word for term in query_terms(query.text) for word in term]
+    terms = query.words()
     next_after = query.next_cursor(page[-1]["sort"]) if len(raw_hits) > query.limit else None
     aggregations = response.get("aggregations", {})
     facets = {

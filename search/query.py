@@ -6,15 +6,23 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from enrich.events import load_event_types
 from enrich.schema import Language, Party, Status
+from search.segment import phrase_words, query_terms
+
+if TYPE_CHECKING:
+    from enrich.gazetteer import Gazetteer
+
+# A term: words that must appear in this order. A group: alternative terms, any one matching.
+Term = list[str]
 
 SortOrder = Literal["relevance", "date"]
 Facet = Literal["types", "langs", "sources"]
@@ -30,6 +38,12 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(default="", max_length=1000, description="free text; double quotes make a phrase")
+    alternatives: list[list[str]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="groups of phrases that must each match by one of their phrases, e.g. a company's names in"
+        " English and Chinese: [[\"Mayo Clinic\", \"梅奥诊所\"]]",
+    )
     types: list[str] = Field(default_factory=list, description="event types, any of")
     langs: list[Language] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -94,6 +108,27 @@ class SearchQuery(BaseModel):
         return value
 
 
+    @field_validator("alternatives")
+    @classmethod
+    def _small_groups(cls, groups: list[list[str]]) -> list[list[str]]:
+        if any(len(group) > 20 or any(len(phrase) > 200 for phrase in group) for group in groups):
+            raise ValueError("at most 20 phrases of at most 200 characters in a group")
+        return groups
+
+    def term_groups(self) -> list[list[Term]]:
+        """What the text must match: every group, each by one of its terms. A word or phrase of
+        ``text`` is a group of one; each group of ``alternatives`` is one group."""
+        groups = [[term] for term in query_terms(self.text)]
+        for phrases in self.alternatives:
+            group = [words for words in map(phrase_words, phrases) if words]
+            if group and group not in groups:
+                groups.append(group)
+        return groups
+
+    def words(self) -> list[str]:
+        """Every word of every term, for highlighting."""
+        return list(dict.fromkeys(word for group in self.term_groups() for term in group for word in term))
+
     @property
     def party_keys(self) -> list[str]:
         """The ``parties`` filter as the indexes look parties up (:func:`party_key`)."""
@@ -102,7 +137,7 @@ class SearchQuery(BaseModel):
     def fingerprint(self) -> str:
         """What identifies this query's result list (not the page): a cursor belongs to it."""
         selection = self.model_dump(
-            mode="json", include={"text", "types", "langs", "sources", "parties", "statuses", "min_usd", "since", "until", "sort"}
+            mode="json", include={"text", "alternatives", "types", "langs", "sources", "parties", "statuses", "min_usd", "since", "until", "sort"}
         )
         return hashlib.sha256(json.dumps(selection, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -118,6 +153,26 @@ class SearchQuery(BaseModel):
     def next_cursor(self, values: list) -> str:
         payload = json.dumps([self.fingerprint(), values], separators=(",", ":"))
         return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def with_names_in_both_languages(query: SearchQuery, gazetteer: Gazetteer) -> SearchQuery:
+    """The query with each organisation the gazetteer finds in its text (outside double quotes)
+    searched by any of its names: "梅奥诊所 AI" finds "Mayo Clinic" and "梅奥诊所" articles alike.
+    A name in double quotes is searched as written."""
+    text = query.text
+    quoted = [match.span() for match in re.finditer(r'"[^"]*"', text)]
+    found = [
+        match for match in gazetteer.find(text) if not any(start <= match.start < end for start, end in quoted)
+    ]
+    if not found:
+        return query
+    groups: dict[str, list[str]] = {}
+    for match in found:
+        groups.setdefault(match.org.id, list(dict.fromkeys(match.org.surfaces))[:20])
+    for match in sorted(found, key=lambda match: match.start, reverse=True):
+        text = f"{text[: match.start]} {text[match.end :]}"
+    alternatives = [*query.alternatives, *groups.values()][:20]
+    return query.model_copy(update={"text": " ".join(text.split()), "alternatives": alternatives})
 
 
 def party_key(name: str) -> str:

@@ -97,7 +97,7 @@ def query_terms(text: str) -> list[list[str]]:
     position = 0
     for match in _PHRASE.finditer(text):
         terms.extend(_loose_terms(text[position : match.start()]))
-        phrase = segment(match.group(1)).split()
+        phrase = phrase_words(match.group(1))
         if phrase:
             terms.append(phrase)
         position = match.end()
@@ -107,6 +107,15 @@ def query_terms(text: str) -> list[list[str]]:
         if term not in unique:
             unique.append(term)
     return unique
+
+
+def phrase_words(text: str) -> list[str]:
+    """The words of a phrase, in order (Chinese segmented, in Simplified); none if it has no
+    letter or digit."""
+    if has_han(text):
+        text = to_simplified(text)
+    words = segment(text.replace('"', " ")).split()
+    return words if any(map(_has_word_char, words)) else []
 
 
 def _loose_terms(text: str) -> list[list[str]]:

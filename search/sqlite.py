@@ -21,8 +21,8 @@ from typing import Any
 from enrich.schema import EnrichedArticle
 from search.backend import Progress, RebuildReport, UpsertStats
 from search.documents import TEXT_FIELDS, max_usd, party_keys, snippet, snippet_width, sort_date, statuses, utc_key
-from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult
-from search.segment import query_terms, segment
+from search.query import FacetCount, HistogramBucket, SearchHit, SearchQuery, SearchResult, Term
+from search.segment import segment
 from search.watches import Watch, WatchMatch, match_by_search
 
 SCHEMA = """
@@ -232,8 +232,8 @@ class SqliteBackend:
         return self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = query_terms(query.text)
-        matching, params = _matching(query, terms)
+        groups = query.term_groups()
+        matching, params = _matching(query, groups)
         if query.facets or query.histogram:
             # The total, the page, each facet and the histogram read the matches once, not once each.
             self._db.execute("DROP TABLE IF EXISTS temp.m")
@@ -242,7 +242,7 @@ class SqliteBackend:
         else:
             with_m = f"WITH m AS ({matching})"
         total = self._db.execute(f"{with_m} SELECT count(*) FROM m", params).fetchone()[0]
-        relevance = query.sort == "relevance" and bool(terms)
+        relevance = query.sort == "relevance" and bool(groups)
         # bm25 is lower-is-better; newest first among equals; the id breaks the last ties.
         order = "m.rank ASC, m.sort_date DESC, m.id ASC" if relevance else "m.sort_date DESC, m.id ASC"
         after, after_params = _after(query.cursor_values(), relevance)
@@ -256,11 +256,11 @@ class SqliteBackend:
         if len(rows) > query.limit:
             last = page[-1]
             next_after = query.next_cursor([last[1], last[2], last[3]] if relevance else [last[2], last[3]])
-        words = [word for term in terms for word in term]
+        words = query.words()
         return SearchResult(
             total=total,
             hits=[
-                _hit(EnrichedArticle.model_validate_json(doc), rank if terms else None, words) for doc, rank, *_ in page
+                _hit(EnrichedArticle.model_validate_json(doc), rank if groups else None, words) for doc, rank, *_ in page
             ],
             terms=words,
             facets={facet: self._facet(with_m, params, facet, query.facet_size) for facet in query.facets},
@@ -289,7 +289,7 @@ class SqliteBackend:
     def matching_ids(self, queries: Sequence[SearchQuery], among: Sequence[str]) -> list[set[str]]:
         found = []
         for query in queries:
-            matching, params = _matching(query, query_terms(query.text), among=list(among))
+            matching, params = _matching(query, query.term_groups(), among=list(among))
             found.append({row[0] for row in self._db.execute(f"SELECT id FROM ({matching})", params)})
         return found
 
@@ -340,15 +340,15 @@ class SqliteBackend:
         self.close()
 
 
-def _matching(query: SearchQuery, terms: list[list[str]], among: list[str] | None = None) -> tuple[str, list[Any]]:
+def _matching(query: SearchQuery, groups: list[list[Term]], among: list[str] | None = None) -> tuple[str, list[Any]]:
     """SQL selecting (rowid, rank, sort_date, id) of every matching article, and its parameters."""
     where, params = _filters(query)
     if among is not None:
         where.append("articles.id IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(among))
-    if terms:
+    if groups:
         where.append("articles_fts MATCH ?")
-        params.append(_match_expression(terms))
+        params.append(_match_expression(groups))
         source = "articles JOIN articles_fts ON articles_fts.rowid = articles.rowid"
         rank = f"bm25(articles_fts, {BM25_WEIGHTS})"
     else:
@@ -415,11 +415,14 @@ def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
     return where, params
 
 
-def _match_expression(terms: list[list[str]]) -> str:
-    """An FTS5 query in which every term must match; user text is only ever quoted data."""
-    return " AND ".join(
-        '"' + " ".join(word.replace('"', '""') for word in term) + '"' for term in terms
-    )
+def _match_expression(groups: list[list[Term]]) -> str:
+    """An FTS5 query in which every group must match by one of its terms; user text is only
+    ever quoted data."""
+
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(word.replace('"', '""') for word in term) + '"'
+
+    return " AND ".join("(" + " OR ".join(map(phrase, group)) + ")" for group in groups)
 
 
 def _hit(article: EnrichedArticle, rank: float | None, words: list[str]) -> SearchHit:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from enrich.gazetteer import Gazetteer
 from enrich.schema import Status
-from search.query import Interval, SearchQuery, SortOrder
+from search.query import Interval, SearchQuery, SortOrder, with_names_in_both_languages
 
 
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -136,7 +136,7 @@ def to_query(
     if params.since and params.until and params.since >= params.until:
         raise BadQuery(f"since ({params.since}) must be before until ({params.until})")
     try:
-        return SearchQuery(
+        query = SearchQuery(
             text=params.q, types=params.type, langs=params.lang, sources=params.source,
             parties=[canonical_party(name, gazetteer) for name in params.party], statuses=params.status,
             min_usd=params.min_usd,
@@ -145,6 +145,7 @@ def to_query(
         )  # fmt: skip
     except ValidationError as invalid:
         raise BadQuery(reason(invalid)) from None
+    return with_names_in_both_languages(query, gazetteer) if gazetteer else query
 
 
 def canonical_party(name: str, gazetteer: Gazetteer | None) -> str:

@@ -61,6 +61,12 @@ TEXT_CASES = [
     ({"text": "U.S"}, ["c14"]),
     ({"text": "1,000"}, ["c14"]),
     ({"text": "000"}, ["c14"]),
+    # alternatives: a company's names in both languages, any one of them
+    ({"alternatives": [["梅奥诊所", "Mayo Clinic"]]}, ["c01", "c04"]),
+    ({"alternatives": [["梅奧診所", "Nobody Inc"]]}, ["c01"]),
+    ({"text": "收购", "alternatives": [["Stryker", "史赛克"]]}, ["c02"]),
+    ({"alternatives": [["Stryker", "史赛克"], ["Inari", "因纳瑞"]]}, ["c02", "c03"]),
+    ({"alternatives": [["Clinic Mayo", "奥梅诊所"]]}, []),
     # text and filters together
     ({"text": "Inari", "langs": ["zh"]}, ["c02"]),
     ({"text": "Inari", "types": ["merger_acquisition"], "sources": ["us-wire"]}, ["c03"]),
@@ -240,6 +246,7 @@ WATCHES = [
     Watch(name="china tech", query=SearchQuery(sources=["cn-tech"])),
     Watch(name="inari phrase", query=SearchQuery(text='"对Inari的收购"')),
     Watch(name="never", query=SearchQuery(text="xylophone")),
+    Watch(name="mayo either way", query=SearchQuery(alternatives=[["Mayo Clinic", "梅奥诊所"]])),
 ]
 BATCH = ["c01", "c02", "c04", "c06", "c07", "c12", "c13", "g04", "g14"]
 EXPECTED_MATCHES = [
@@ -248,6 +255,7 @@ EXPECTED_MATCHES = [
     ("chinese deals", "c02"), ("chinese deals", "c12"),
     ("inari phrase", "c02"),
     ("mayo", "c04"),
+    ("mayo either way", "c01"), ("mayo either way", "c04"),
     ("合作", "c01"), ("合作", "c13"),
 ]  # fmt: skip
 

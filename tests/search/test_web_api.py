@@ -56,6 +56,14 @@ def test_company_in_either_language_finds_deals_in_both(api):
     assert named == [{"id": "mayo-clinic", "name": "Mayo Clinic", "name_zh": "梅奥诊所", "named": "梅奥诊所"}]
 
 
+def test_a_company_named_in_the_text_is_found_by_any_of_its_names(api):
+    by_chinese = hit_ids(api.get("/api/search", params={"q": "梅奥诊所"}))
+    by_english = hit_ids(api.get("/api/search", params={"q": "Mayo Clinic"}))
+    assert by_chinese == by_english == ["c01", "c04", "t01"]
+    assert hit_ids(api.get("/api/search", params={"q": '"梅奥诊所"'})) == ["c01", "t01"]  # quoted: as written
+    assert hit_ids(api.get("/api/search", params={"q": "Mayo Clinic 影像"})) == ["c01", "t01"]
+
+
 def test_status_and_amount_filters(api):
     assert hit_ids(api.get("/api/search", params={"status": "completed"})) == ["c02", "c04", "c07"]
     assert hit_ids(api.get("/api/search", params={"min_usd": "20000000", "lang": "zh"})) == ["c02", "c07", "t01"]
