@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from enrich.clusters import ReportedMention, cluster_events
@@ -160,13 +160,15 @@ class EventStore:
 
     def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]:
         """Stored events, most widely reported first, then the most recent."""
+        # Dates are stored in UTC ISO form (_iso), so their text sorts as the instants do; an
+        # undated event comes after the dated ones (NULL sorts lowest).
         rows = self._db.execute(
-            "SELECT doc FROM events" + (" WHERE type = ?" if event_type else ""),
-            (event_type,) if event_type else (),
+            "SELECT doc FROM events" + (" WHERE type = ?" if event_type else "")
+            + " ORDER BY (SELECT count(*) FROM event_articles WHERE event_id = events.id) DESC, date DESC, id"
+            + (" LIMIT ?" if limit else ""),
+            [value for value in (event_type, limit) if value],
         ).fetchall()
-        events = [Event.model_validate_json(doc) for (doc,) in rows]
-        events.sort(key=lambda e: (-len(e.article_ids), -(e.date.timestamp() if e.date else 0), e.id))
-        return events[:limit] if limit else events
+        return [Event.model_validate_json(doc) for (doc,) in rows]
 
     def events_of(self, article_id: str) -> list[Event]:
         """The events an article reports (with every other article reporting them)."""
@@ -266,4 +268,6 @@ def coverage_verdict(coverage: list[Coverage], day: date, drop: float) -> Covera
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    if moment is None:
+        return None
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).isoformat()

@@ -24,11 +24,9 @@ from search.web.queries import Limits, SearchParams, to_query
 class EventReader(Protocol):
     """The event store as the desk reads it (``pipeline.eventstore.EventStore`` is one)."""
 
-    def query(self, params: SearchParams, **options: Any) -> SearchQuery:
-        """The search the parameters ask for, within the desk's limits (see ``to_query``)."""
-        return to_query(params, self.limits, gazetteer=self.gazetteer, **options)
-
     def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]: ...
+
+    def events_of(self, article_id: str) -> list[Event]: ...
 
     def close(self) -> None: ...
 
@@ -89,7 +87,7 @@ class Desk:
 
     def events_of(self, article_id: str) -> list[Event]:
         """The events (deal clusters) an article is one of the reports of."""
-        return [event for event in self.events() if article_id in event.article_ids]
+        return self._events.get().events_of(article_id) if self._events else []
 
     def organisations(self, text: str) -> list[OrgMatch]:
         """Where the query text names organisations of the gazetteer (the first mention of each)."""

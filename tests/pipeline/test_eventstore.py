@@ -55,6 +55,17 @@ def test_a_partition_rerun_without_an_article_drops_it_from_its_event(tmp_path):
         assert store.events() == [] and store.coverage("wire") == []
 
 
+def test_events_come_most_reported_first_and_an_article_finds_its_own(tmp_path):
+    with EventStore(tmp_path / "events.sqlite", window_days=90) as store:
+        store.replace_partition("wire", date(2025, 1, 6), ANALYSER.enrich([EN]))
+        store.replace_partition("guancha", DAY, ANALYSER.enrich([ZH, STARTUP]))
+        events = store.events()
+        assert [(e.type, len(e.article_ids)) for e in events] == [("merger_acquisition", 2), ("funding", 1)]
+        assert store.events(limit=1) == events[:1] and store.events("funding") == events[1:]
+        assert store.events_of("en1") == store.events_of("zh1") == events[:1]
+        assert store.events_of("zh2") == events[1:] and store.events_of("missing") == []
+
+
 def test_the_coverage_check_fails_on_a_sudden_drop_only():
     history = [Coverage(date(2025, 2, d), 10, 6) for d in range(1, 8)]
     drop = coverage_verdict([*history, Coverage(date(2025, 2, 8), 10, 1)], date(2025, 2, 8), drop=0.5)
