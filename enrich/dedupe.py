@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,6 +31,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from enrich.language import to_simplified
 from enrich.schema import Article, DuplicateLink, SourceRef
+from spiders.localdb import open_local_db, write_transaction
 
 # (false positive, false negative) weights for choosing LSH bands: see DedupeParams.bands.
 LSH_WEIGHTS = (0.1, 0.9)
@@ -122,10 +122,7 @@ class DuplicateStore:
     def __init__(self, path: Path, params: DedupeParams):
         self.path = Path(path)
         self.params = params
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Partitions run in parallel processes: writers wait for each other (timeout in s).
-        self._db = sqlite3.connect(self.path, timeout=120, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_local_db(self.path, timeout=120)
         self._db.executescript(SCHEMA)
         self._check_parameters()
 
@@ -332,12 +329,5 @@ class DuplicateStore:
                 [(band, key, article_id) for band, key in enumerate(self._band_keys(sketch))],
             )
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return write_transaction(self._db)

@@ -8,7 +8,6 @@ stored mentions (``enrich.clusters``, deterministic): re-running a partition cha
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from enrich.clusters import ReportedMention, cluster_events
 from enrich.schema import EnrichedArticle, Event, EventMention
+from spiders.localdb import open_local_db, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -88,9 +88,7 @@ class EventStore:
         self.window_days = window_days
         self.single_party_window_days = single_party_window_days
         self.max_amount_ratio = max_amount_ratio
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_local_db(self.path)
         self._db.executescript(SCHEMA)
 
     def __enter__(self) -> EventStore:
@@ -106,8 +104,7 @@ class EventStore:
         """Store the partition's mentions in place of its earlier ones; recompute the events."""
         articles = list(articles)
         key = (source_id, day.isoformat())
-        self._db.execute("BEGIN IMMEDIATE")  # one writer at a time across concurrent runs
-        try:
+        with write_transaction(self._db):  # one writer at a time across concurrent runs
             before = {row[0] for row in self._db.execute("SELECT id FROM events")}
             self._db.execute("DELETE FROM mentions WHERE source_id = ? AND day = ?", key)
             self._db.execute("DELETE FROM candidates WHERE source_id = ? AND day = ?", key)
@@ -134,10 +131,6 @@ class EventStore:
                 (*key, len(articles), sum(1 for a in articles if a.events)),
             )
             events = self._rebuild_events()
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         mine = {a.id for a in articles}
         touched = [e for e in events if mine.intersection(e.article_ids)]
         return PartitionUpdate(events=touched, new=sum(1 for e in touched if e.id not in before), total=len(events))
@@ -148,15 +141,10 @@ class EventStore:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._db):
             for table in ("mentions", "candidates", "partitions"):
                 self._db.execute(f"DELETE FROM {table} WHERE source_id IN ({marks})", ids)
             self._rebuild_events()
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def events(self, event_type: str | None = None, limit: int | None = None) -> list[Event]:
         """Stored events, most widely reported first, then the most recent."""

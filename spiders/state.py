@@ -17,13 +17,14 @@ next crawl starts: it reads the segments of crawls that never finished (``reconc
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+
+from spiders.localdb import open_local_db, write_transaction
 
 LinkDecision = Literal["queued", "deferred", "skipped"]
 UrlState = Literal["pending", "stored", "failed", "gave_up"]
@@ -104,10 +105,7 @@ class CrawlState:
 
     def __init__(self, state_dir: Path, source_id: str):
         self.path = Path(state_dir) / source_id / "state.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit: every statement is its own transaction unless grouped in ``batch``
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_local_db(self.path, timeout=30)
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
         self._db.executescript(_SCHEMA)
 
@@ -120,19 +118,9 @@ class CrawlState:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Group writes into one transaction: all of them happen, or none."""
-        if self._db.in_transaction:
-            yield
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return write_transaction(self._db)
 
     # -- crawls ------------------------------------------------------------------------
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from spiders.localdb import open_local_db, write_transaction
 
 Channel = Literal["email", "webhook"]
 Status = Literal["pending", "sending", "sent", "failed"]
@@ -115,9 +115,7 @@ def message_id(key: str, channel: str, recipient: str) -> str:
 class Outbox:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_local_db(self.path)
         self._db.executescript(SCHEMA)
 
     def __enter__(self) -> Outbox:
@@ -129,16 +127,9 @@ class Outbox:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One writer at a time across processes (a sensor's run and the CLI may overlap)."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return write_transaction(self._db)
 
     # -- claims ------------------------------------------------------------------------------
 
