@@ -18,7 +18,15 @@ from enrich.dedupe import DedupeParams, DuplicateStore
 from enrich.gazetteer import Gazetteer
 from enrich.quality import ArticleRules
 from enrich.translation import Translator, TranslatorConfig, build_translator
-from pipeline.config import AlertsSettings, ArticlesSettings, Settings, load_sources
+from pipeline.config import (
+    AlertsSettings,
+    ArticlesSettings,
+    EventsSettings,
+    ModelsSettings,
+    SearchSettings,
+    Settings,
+    load_sources,
+)
 from pipeline.eventstore import EventStore
 from pipeline.notify.outbox import Outbox
 from pipeline.pending import PendingTranslations
@@ -27,6 +35,9 @@ from spiders.job import CrawlJob, CrawlLimits
 from spiders.rawstore import RawStore
 from spiders.sources import Source
 from spiders.state import CrawlState
+
+# A resource's defaults are the settings' defaults (a resource built without from_settings).
+_SEARCH, _MODELS, _EVENTS = SearchSettings(), ModelsSettings(), EventsSettings()
 
 
 class SourcesResource(ConfigurableResource):
@@ -167,18 +178,18 @@ class SearchBackendResource(ConfigurableResource):
     """The search index: the embedded SQLite index by default, or an Elasticsearch/OpenSearch
     cluster. Secrets stay in the environment (Dagster shows the variable's name, not its value)."""
 
-    backend: str = "sqlite"
+    backend: str = _SEARCH.backend
     sqlite_path: str
     urls: list[str] = []
-    index_prefix: str = "medradar"
+    index_prefix: str = _SEARCH.index_prefix
     username: str | None = None
     password: str | None = None
     api_key: str | None = None
     ca_certs: str | None = None
-    verify_certs: bool = True
-    timeout: float = 30.0
-    retries: int = 3
-    shards: int = 1
+    verify_certs: bool = _SEARCH.verify_certs
+    timeout: float = _SEARCH.timeout
+    retries: int = _SEARCH.retries
+    shards: int = _SEARCH.shards
     replicas: int | None = None
     spool_dir: str = ""
 
@@ -218,11 +229,11 @@ class ModelsResource(ConfigurableResource):
 
     event_types_file: str | None = None
     gazetteer_file: str | None = None
-    device: str = "cpu"
+    device: str = _MODELS.device
     zero_shot_model: str | None = None
-    zero_shot_threshold: float = 0.6
-    zero_shot_max_length: int = 256
-    zero_shot_batch_size: int = 8
+    zero_shot_threshold: float = _MODELS.zero_shot.threshold
+    zero_shot_max_length: int = _MODELS.zero_shot.max_length
+    zero_shot_batch_size: int = _MODELS.zero_shot.batch_size
     head_path: str | None = None
     fx_usd_per_unit: dict[str, float] = {}
     fx_as_of: str | None = None
@@ -302,10 +313,10 @@ class EventStoreResource(ConfigurableResource):
     """The cross-partition store of event mentions and the events they form."""
 
     path: str
-    window_days: int = 90
-    single_party_window_days: int = 14
-    max_amount_ratio: float = 1.5
-    coverage_drop: float = 0.5
+    window_days: int = _EVENTS.window_days
+    single_party_window_days: int = _EVENTS.single_party_window_days
+    max_amount_ratio: float = _EVENTS.max_amount_ratio
+    coverage_drop: float = _EVENTS.coverage_drop
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventStoreResource:
