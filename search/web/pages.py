@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from enrich.events import load_event_types
 from enrich.gazetteer import OrgMatch
 from search.query import Interval
-from search.watches import Watch
+from search.watches import Cadence, Watch
 from search.web.api import FACETS, DeskDep, Params
 from search.web.queries import STATUSES, BadQuery, SearchParams, reason
 from search.web.security import SESSION_COOKIE, Access, safe_next
@@ -86,12 +86,17 @@ def watches_page(request: Request, desk: DeskDep) -> HTMLResponse:
 
 @router.post("/watches")
 def save_watch(
-    desk: DeskDep, params: Params, name: Annotated[str, Form(max_length=200)]
+    desk: DeskDep,
+    params: Params,
+    name: Annotated[str, Form(max_length=200)],
+    emails: Annotated[str, Form(max_length=1000)] = "",
+    cadence: Annotated[Cadence, Form()] = "instant",
 ) -> Response:
-    """Save the current search (its text and filters) as a watch, then show it again."""
+    """Save the current search (its text and filters) as a watch alerting the addresses given
+    (comma- or space-separated), then show the search again."""
     query = desk.query(replace(params, after=None))
     try:
-        watch = Watch(name=name.strip(), query=query)
+        watch = Watch(name=name.strip(), query=query, emails=emails.replace(",", " ").split(), cadence=cadence)
     except ValidationError as invalid:
         raise BadQuery(reason(invalid)) from None
     desk.backend.put_watch(watch)

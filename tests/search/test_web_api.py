@@ -200,3 +200,14 @@ def test_cross_origin_writes_and_foreign_host_names_are_refused(index_path):
         assert forged.status_code == 403
         assert client.get("/api/watches").json() == []
         assert client.get("/", headers={"Host": "evil.example"}).status_code == 400  # DNS rebinding
+
+
+def test_a_watch_saved_from_the_page_refuses_a_bad_address_and_stores_nothing(index_path):
+    with TestClient(app_with(index_path), base_url=LOCAL) as client:
+        refused = client.post("/watches?q=AI", data={"name": "ai", "emails": "bd@example.com, not-an-address"})
+        assert refused.status_code == 400 and "not-an-address" in refused.text
+        assert client.get("/api/watches").json() == []
+        saved = client.post("/watches?q=AI", data={"name": "ai", "emails": "bd@example.com"}, follow_redirects=False)
+        assert saved.status_code == 303
+        [watch] = client.get("/api/watches").json()
+        assert (watch["emails"], watch["cadence"]) == (["bd@example.com"], "instant")

@@ -111,10 +111,14 @@ def test_open_an_article_original_and_translation_side_by_side(page: Page, desk_
 def test_save_the_search_as_a_watch(page: Page, desk_url: str):
     page.goto(f"{desk_url}/?q=并购&type=merger_acquisition")
     page.fill("form.watch input[name=name]", "M&A in Chinese")
+    page.fill("form.watch input[name=emails]", "bd@example.com, cn-desk@example.com")
+    page.select_option("form.watch select[name=cadence]", "daily")
     page.click("form.watch button")
     expect(page.locator("#saved")).to_contain_text("M&A in Chinese")
     page.goto(f"{desk_url}/watches")
-    expect(page.locator(".watch-item[data-name='M&A in Chinese']")).to_contain_text("merger_acquisition")
+    saved = page.locator(".watch-item[data-name='M&A in Chinese']")
+    expect(saved).to_contain_text("merger_acquisition")
+    expect(saved.locator(".channels")).to_have_text("daily to bd@example.com, cn-desk@example.com")
     assert page.problems == []
 
 
