@@ -68,7 +68,8 @@ FTS_COLUMNS = ["title", "body", "title_en", "body_en"]
 
 # bm25 column weights, in FTS_COLUMNS order, as the clusters weigh their fields.
 BM25_WEIGHTS = ", ".join(f"{weight:g}" for weight in TEXT_FIELDS.values())
-FACET_COLUMNS = {"types": "article_events.type", "langs": "articles.lang", "sources": "articles.source_id"}
+# The matches (``m``) carry their language and source, so those facets read no article row.
+FACET_COLUMNS = {"types": "article_events.type", "langs": "m.lang", "sources": "m.source_id"}
 # SQLite date expressions for the first day of a histogram bucket (weeks start on Monday).
 BUCKETS = {
     "day": "date(m.sort_date)",
@@ -246,9 +247,11 @@ class SqliteBackend:
         # bm25 is lower-is-better; newest first among equals; the id breaks the last ties.
         order = "m.rank ASC, m.sort_date DESC, m.id ASC" if relevance else "m.sort_date DESC, m.id ASC"
         after, after_params = _after(query.cursor_values(), relevance)
+        # The page is chosen among the matches first; only its articles are read.
         rows = self._db.execute(
-            f"{with_m} SELECT articles.doc, m.rank, m.sort_date, m.id FROM m"
-            f" CROSS JOIN articles ON articles.rowid = m.rowid {after} ORDER BY {order} LIMIT ?",
+            f"{with_m} SELECT articles.doc, m.rank, m.sort_date, m.id"
+            f" FROM (SELECT * FROM m {after} ORDER BY {order} LIMIT ?) AS m"
+            f" CROSS JOIN articles ON articles.rowid = m.rowid ORDER BY {order}",
             [*params, *after_params, query.limit + 1],
         ).fetchall()
         page = rows[: query.limit]
@@ -271,9 +274,9 @@ class SqliteBackend:
     def _facet(self, with_m: str, params: list[Any], facet: str, size: int) -> list[FacetCount]:
         # CROSS JOIN keeps SQLite's join order: the matches first (usually few), then a lookup
         # by key, never a scan of the whole table probing the matches.
-        table = "article_events ON article_events.article_rowid" if facet == "types" else "articles ON articles.rowid"
+        join = " CROSS JOIN article_events ON article_events.article_rowid = m.rowid" if facet == "types" else ""
         rows = self._db.execute(
-            f"{with_m} SELECT {FACET_COLUMNS[facet]} AS value, count(*) AS n FROM m CROSS JOIN {table} = m.rowid"
+            f"{with_m} SELECT {FACET_COLUMNS[facet]} AS value, count(*) AS n FROM m{join}"
             f" GROUP BY value ORDER BY n DESC, value ASC LIMIT ?",
             [*params, size],
         ).fetchall()
@@ -355,8 +358,8 @@ def _matching(query: SearchQuery, groups: list[list[Term]], among: list[str] | N
         source, rank = "articles", "0.0"
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     sql = (
-        f"SELECT articles.rowid AS rowid, {rank} AS rank, articles.sort_date AS sort_date, articles.id AS id"
-        f" FROM {source} {clause}"
+        f"SELECT articles.rowid AS rowid, {rank} AS rank, articles.sort_date AS sort_date, articles.id AS id,"
+        f" articles.lang AS lang, articles.source_id AS source_id FROM {source} {clause}"
     )
     return sql, params
 
