@@ -36,7 +36,7 @@ class DigestResource(ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DigestResource":
-        return cls(digest_json=settings.digest.model_dump_json(), digests_dir=str(settings.digests_dir))
+        return cls(digest_json=settings.digest.model_dump_json(exclude_defaults=True), digests_dir=str(settings.digests_dir))
 
     @property
     def settings(self) -> DigestSettings:
