@@ -301,3 +301,30 @@ def test_a_week_is_an_iso_week_in_the_profiles_time_zone():
     assert Week.last_complete(datetime(2026, 11, 23, 1, tzinfo=UTC), "America/New_York").label == "2026-W46"
     with pytest.raises(ValueError, match="not an ISO week"):
         Week.parse("2026-47")
+
+
+def test_the_desk_lists_and_serves_archived_digests_and_nothing_else(world, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from search.backend import open_backend
+    from search.web import Desk, create_app
+    from search.web.digests import DIGEST_POLICY
+
+    backend, store = world
+    run_digest(backend, store, None, alerts(), profile(), Week.parse(WEEK), tmp_path / "digests")
+    (tmp_path / "digests" / "deals" / "notes.txt").write_text("not a digest")
+    desk = Desk(open_backend=lambda: open_backend("sqlite", sqlite_path=tmp_path / "index.sqlite"), digests_dir=tmp_path / "digests")
+    with TestClient(create_app(desk), base_url="http://127.0.0.1") as client:
+        [listed] = client.get("/api/digests").json()
+        assert listed["url"] == "/digests/deals/2025-W10" and listed["subject"].startswith("[MedRadar] deals 2025-W10")
+        assert listed["items"]["top_deals"] == 3
+        page = client.get("/digests")
+        assert 'href="/digests/deals/2025-W10"' in page.text
+        digest = client.get("/digests/deals/2025-W10")
+        assert digest.status_code == 200 and digest.headers["content-security-policy"] == DIGEST_POLICY
+        assert "script-src" not in DIGEST_POLICY and "sandbox" in DIGEST_POLICY and "Stryker" in digest.text
+        chart = client.get("/digests/deals/2025-W10.png")
+        assert chart.headers["content-type"] == "image/png" and chart.content.startswith(b"\x89PNG")
+        for wrong in ("/digests/deals/notes.txt", "/digests/deals/2025-W10.json", "/digests/deals/2025-W11",
+                      "/digests/..%2F..%2Fetc/passwd", "/digests/deals/..%2Findex", "/digests/Deals/2025-W10"):  # fmt: skip
+            assert client.get(wrong).status_code == 404, wrong
