@@ -250,6 +250,8 @@ def print_digest(run: DigestRun) -> None:
         f" {run.html_bytes / 1000:.1f} kB of HTML"
     ))  # fmt: skip
     out.print(plain(f"  archived: {run.archive}"))
+    if run.html_bytes > 100_000:
+        warning(f"the HTML is {run.html_bytes / 1000:.0f} kB: mail clients clip above 100 kB (fewer items_per_section?)")
     if run.out:
         out.print(plain(f"  written: {run.out}"))
     if run.delivery is not None:
