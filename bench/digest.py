@@ -32,6 +32,7 @@ from pipeline.digest.content import Week, select_content  # noqa: E402
 from pipeline.digest.render import digest_email, render_digest  # noqa: E402
 from pipeline.eventstore import EventStore  # noqa: E402
 from search.sqlite import SqliteBackend  # noqa: E402
+from tests.pipeline.digest_week import load_week  # noqa: E402
 
 TYPES = ["partnership", "merger_acquisition", "ai", "funding", "licensing", "regulatory"]
 SOURCES = [("wire", "en"), ("fierce", "en"), ("dive", "en"), ("36kr", "zh"), ("vcbeat", "zh")]
@@ -82,12 +83,7 @@ def main() -> None:
         backend = SqliteBackend(directory / "index.sqlite")
         store = EventStore(directory / "events.sqlite", window_days=90)
         started = time.perf_counter()
-        backend.upsert(articles)
-        by_partition: dict[tuple[str, object], list[EnrichedArticle]] = {}
-        for one in articles:
-            by_partition.setdefault((one.source_id, one.published_at.date()), []).append(one)
-        for (source, day), mine in sorted(by_partition.items()):
-            store.replace_partition(source, day, mine)
+        load_week(backend, store, articles)
         loading = time.perf_counter() - started
         events = len(store.events())
         profile = DigestProfile(name="bench", watched_parties=["org-7"])

@@ -14,8 +14,7 @@ import re
 from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -26,7 +25,7 @@ from enrich.quality import ArticleRules
 from enrich.translation import TranslatorConfig
 from search.query import SearchQuery
 from spiders.job import CrawlLimits
-from spiders.sources import Source
+from spiders.sources import Source, known_timezone
 
 CONFIG_ENV = "MEDRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "medradar.yaml"
@@ -324,14 +323,11 @@ class AlertsSettings(BaseModel):
 
 
 # What a digest can hold, in the order it shows them (README: Weekly digest).
-DIGEST_SECTIONS = (
-    "headline", "chart", "top_deals", "partnership", "merger_acquisition", "ai", "funding", "licensing",
-    "regulatory", "china", "rising",
-)
 DigestSection = Literal[
     "headline", "chart", "top_deals", "partnership", "merger_acquisition", "ai", "funding", "licensing",
     "regulatory", "china", "rising",
 ]
+DIGEST_SECTIONS: tuple[str, ...] = get_args(DigestSection)
 # The digest picks its own week and pages: a filter says only what it is about.
 _NOT_DIGEST_FILTER_KEYS = ("since", "until", "limit", "sort", "after", "facets", "facet_size", "histogram")
 
@@ -379,11 +375,7 @@ class DigestProfile(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {zone!r} (an IANA name such as Asia/Shanghai)") from None
-        return zone
+        return known_timezone(zone)
 
     @property
     def label(self) -> str:

@@ -31,7 +31,7 @@ from pipeline.alerts import current_trends
 from pipeline.config import AlertsSettings, DigestProfile
 from pipeline.eventstore import EventStore
 from search.alerts import AlertItem, article_item, event_item, event_matches
-from search.backend import SearchBackend
+from search.backend import SearchBackend, hit_ids
 from search.query import SearchQuery, party_key, party_keys_of
 from search.trends import Spike
 
@@ -278,15 +278,7 @@ TEXT_MATCH_LIMIT = 20_000
 
 def _text_matches(backend: SearchBackend, query: SearchQuery, since: datetime, until: datetime) -> set[str]:
     """Ids of the articles the filter's text finds in the period (ids only, page by page)."""
-    page = query.model_copy(update={"since": since, "until": until, "limit": 1000, "sort": "date"})
-    ids: set[str] = set()
-    while len(ids) < TEXT_MATCH_LIMIT:
-        result = backend.search(page)
-        ids.update(hit.id for hit in result.hits)
-        if not result.next_after:
-            break
-        page = page.model_copy(update={"after": result.next_after})
-    return ids
+    return set(hit_ids(backend, query.model_copy(update={"since": since, "until": until}), TEXT_MATCH_LIMIT))
 
 
 def _figures(counts: dict[tuple[date, str], int], week: Week) -> list[TypeFigure]:

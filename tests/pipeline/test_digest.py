@@ -224,7 +224,7 @@ def test_profiles_are_validated_with_the_file_and_key_named(tmp_path):
         load_settings(config)
     message = str(problem.value)
     for expected in ("digest.profiles[0].name", "digest.profiles[0].recipients: not an email address: nope",
-                     "digest.profiles[0].timezone: unknown time zone 'Mars/Olympus'", "digest.profiles[0].sections[1]",
+                     "digest.profiles[0].timezone: unknown IANA time zone 'Mars/Olympus'", "digest.profiles[0].sections[1]",
                      "digest.profiles[1].filter: since: not a digest filter key", "digest.profiles[1].send_time"):  # fmt: skip
         assert f"{config}: {expected}" in message
     config.write_text("digest:\n  profiles:\n    - {name: a}\n    - {name: a}\n")
