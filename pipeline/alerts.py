@@ -28,7 +28,7 @@ from pipeline.notify.notice import Notice
 from pipeline.notify.outbox import Message, Outbox, utcnow
 from pipeline.notify.webhooks import post_webhook, render_webhook
 from search.alerts import AlertItem, WatchAlert, cluster_items, watch_alerts
-from search.backend import SearchBackend
+from search.backend import SearchBackend, hit_ids
 from search.engines import ClusterUnavailable
 from search.query import known_event_types
 from search.trends import Series, Spike, SpikeTest, judge, spikes, topic_series
@@ -219,14 +219,7 @@ def preview_watch(backend: SearchBackend, store: EventStore, watch: Watch, days:
     since = now - timedelta(days=days)
     if watch.query.since and watch.query.since > since:
         since = watch.query.since
-    query = watch.query.model_copy(update={"since": since, "limit": 1000, "sort": "date", "after": None})
-    ids: list[str] = []
-    while len(ids) < PREVIEW_LIMIT:
-        result = backend.search(query)
-        ids.extend(hit.id for hit in result.hits)
-        if not result.next_after:
-            break
-        query = query.model_copy(update={"after": result.next_after})
+    ids = hit_ids(backend, watch.query.model_copy(update={"since": since}), PREVIEW_LIMIT)
     return cluster_items(watch, ids, store.events_of, backend.get)
 
 

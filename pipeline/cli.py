@@ -195,6 +195,12 @@ def demo(
     with console.out.status("sample watch: matching it and delivering its alert to a local mail server…"):
         alert = run_demo_alert(settings, result.reports)
     console.print_demo_alert(alert)
+    from pipeline.demo import run_demo_digest
+
+    with console.out.status("sample weekly digest: selecting, charting, rendering…"):
+        sample = run_demo_digest(settings)
+    console.out.print(Text(f"\nsample weekly digest ({sample.week}), open it in your browser:", style="bold"))
+    console.print_digest(sample)
     exe = Path(sys.argv[0]).name if Path(sys.argv[0]).name == "medradar" else "medradar"
     if ctx.obj.backend:
         exe += f" --backend {ctx.obj.backend}"
@@ -207,6 +213,7 @@ def demo(
             f"  {exe} search --type merger_acquisition ''\n"
             f"  {exe} watch add 'ortho deals' '' --type merger_acquisition --party Stryker --email you@example.com\n"
             f"  {exe} trends\n"
+            f"  {exe} digest --week {sample.week} --out digest.html\n"
             f"  {exe} ui        # the Dagster UI: asset graph and the demo's runs\n"
             "(from a checkout: .venv/bin/medradar, or `source .venv/bin/activate` first)"
         )
@@ -844,6 +851,62 @@ def trends(
             f"{spike.label}: {spike.count} against {spike.expected:.1f} expected (baseline {spike.baseline_count}"
             f" in {spike.baseline_days} days) · p = {spike.p_value:.2g}{seen}"
         ))  # fmt: skip
+
+
+@app.command(
+    epilog="Example: medradar digest --week 2026-W47 --out digest.html\n\n"
+    "Example: medradar digest --profile ortho --send   # last week's digest, to its recipients"
+)
+def digest(
+    ctx: typer.Context,
+    profile: Annotated[list[str], typer.Option("--profile", "-p", help="digest.profiles name (repeatable); default: all")] = [],  # noqa: B006
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47; default: last week in the profile's time zone")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="also write the HTML here (its chart beside it, .png); one profile only")] = None,
+    send: Annotated[bool, typer.Option("--send", help="deliver to the profile's recipients who have not had this week's digest")] = False,
+    resend: Annotated[bool, typer.Option("--resend", help="with --send: send again to every recipient, on purpose")] = False,
+) -> None:
+    """Render the weekly digest of each profile (digest.profiles in medradar.yaml), archive it
+    under <data_dir>/digests/PROFILE/WEEK.html and print where; with --send, deliver it through
+    the alerts outbox, once per recipient and week (a re-run sends nothing: see medradar outbox list)."""
+    from pipeline.digest.content import Week
+    from pipeline.digest.weekly import profiles_of, run_digest
+
+    settings: Settings = ctx.obj.settings
+    known = {p.name: p for p in profiles_of(settings.digest)}
+    unknown = sorted(set(profile) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown profile {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--profile")
+    chosen = [known[name] for name in profile] or list(known.values())
+    if out is not None and len(chosen) > 1:
+        raise typer.BadParameter(f"one profile at a time with --out (configured: {', '.join(known)})", param_hint="--out")
+    if resend and not send:
+        raise typer.BadParameter("--resend goes with --send", param_hint="--resend")
+    nobody = [p.name for p in chosen if send and not p.recipients]
+    if nobody:
+        raise typer.BadParameter(f"profile {', '.join(nobody)} has no recipients (digest.profiles[].recipients)", param_hint="--send")
+    weeks = {}
+    for one in chosen:
+        try:
+            weeks[one.name] = Week.parse(week, one.timezone) if week else Week.last_complete(datetime.now(UTC), one.timezone)
+        except ValueError as bad:
+            raise typer.BadParameter(str(bad), param_hint="--week") from None
+    alerts = AlertsResource.from_settings(settings)
+    failed = 0
+    with (
+        SearchBackendResource.from_settings(settings).open() as backend,
+        EventStoreResource.from_settings(settings).open() as store,
+        alerts.open() as outbox,
+    ):
+        for one in chosen:
+            with console.out.status(f"digest {one.name} {weeks[one.name].label}: selecting, rendering…"):
+                result = run_digest(
+                    backend, store, outbox, alerts.settings, one, weeks[one.name], settings.digests_dir, send, resend, out
+                )
+            console.print_digest(result)
+            if result.delivery:
+                failed += result.delivery.failed + result.delivery.retry_later
+    if failed:
+        raise Failed(f"{failed} message(s) not delivered yet (medradar outbox list)")
 
 
 outbox_app = typer.Typer(

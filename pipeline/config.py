@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -23,8 +23,9 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from enrich.dedupe import DedupeParams
 from enrich.quality import ArticleRules
 from enrich.translation import TranslatorConfig
+from search.query import SearchQuery
 from spiders.job import CrawlLimits
-from spiders.sources import Source
+from spiders.sources import Source, known_timezone
 
 CONFIG_ENV = "MEDRADAR_CONFIG"
 DEFAULT_CONFIG_NAME = "medradar.yaml"
@@ -319,6 +320,97 @@ class AlertsSettings(BaseModel):
     outbox_max_age_hours: float = Field(default=24.0, gt=0, description="...or when one waits longer than this")
     daily_at: str = Field(default="0 7 * * *", description="cron (UTC) of daily watches and trend alerts")
     trends: TrendSettings = TrendSettings()
+
+
+# What a digest can hold, in the order it shows them (README: Weekly digest).
+DigestSection = Literal[
+    "headline", "chart", "top_deals", "partnership", "merger_acquisition", "ai", "funding", "licensing",
+    "regulatory", "china", "rising",
+]
+DIGEST_SECTIONS: tuple[str, ...] = get_args(DigestSection)
+# The digest picks its own week and pages: a filter says only what it is about.
+_NOT_DIGEST_FILTER_KEYS = ("since", "until", "limit", "sort", "after", "facets", "facet_size", "histogram")
+
+
+class DigestProfile(BaseModel):
+    """One weekly digest: who gets it, what it is about, when it goes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+        description="lower case letters, digits, _: names the archive folder and the Dagster asset",
+    )
+    title: str | None = Field(default=None, max_length=80, description="shown in the subject; default: the name")
+    recipients: list[str] = Field(default_factory=list, description="email addresses")
+    filter: SearchQuery = Field(
+        default_factory=SearchQuery,
+        description="the shared query model: text, types, langs, sources, parties, statuses, min_usd",
+    )
+    timezone: str = Field(default="UTC", description="IANA name: the week's days and the send time are local")
+    send_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    send_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local")
+    sections: list[DigestSection] = Field(default_factory=lambda: list(DIGEST_SECTIONS))
+    items_per_section: int = Field(default=5, ge=1, le=50)
+    watched_parties: list[str] = Field(
+        default_factory=list, description="gazetteer ids or names: their deals rank higher"
+    )
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, recipients: list[str]) -> list[str]:
+        bad = [r for r in recipients if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+", r)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(bad)}")
+        return recipients
+
+    @field_validator("filter")
+    @classmethod
+    def _filter_only(cls, query: SearchQuery) -> SearchQuery:
+        given = sorted(set(_NOT_DIGEST_FILTER_KEYS) & query.model_fields_set)
+        if given:
+            raise ValueError(f"{', '.join(given)}: not a digest filter key (the digest chooses its week itself)")
+        return query
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        return known_timezone(zone)
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+
+class DigestSettings(BaseModel):
+    """The ``digest`` section: weekly digest profiles (README: Weekly digest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profiles: list[DigestProfile] = Field(default_factory=list, description="none: `medradar digest` renders 'weekly'")
+    archive_dir: Path | None = Field(default=None, description="default: <data_dir>/digests")
+    first_week: date = Field(
+        default=date(2025, 1, 6), description="a Monday: the first week Dagster offers to back-fill"
+    )
+
+    @field_validator("profiles")
+    @classmethod
+    def _unique_names(cls, profiles: list[DigestProfile]) -> list[DigestProfile]:
+        seen: dict[str, int] = {}
+        for index, profile in enumerate(profiles):
+            if profile.name in seen:
+                raise ValueError(f"profiles[{index}]: duplicate name {profile.name!r} (also profiles[{seen[profile.name]}])")
+            seen[profile.name] = index
+        return profiles
+
+    @field_validator("first_week")
+    @classmethod
+    def _monday(cls, day: date) -> date:
+        if day.weekday() != 0:
+            raise ValueError(f"{day} is not a Monday")
+        return day
+
+
 class WebSettings(BaseModel):
     """``medradar serve``: the analysts' JSON API and pages."""
 
@@ -349,6 +441,7 @@ class Settings(BaseSettings):
     translate: TranslateSettings = TranslateSettings()
     alerts: AlertsSettings = AlertsSettings()
     web: WebSettings = WebSettings()
+    digest: DigestSettings = DigestSettings()
     api_token: SecretStr | None = Field(
         default=None, description="environment only: MEDRADAR_API_TOKEN; required by `serve` off loopback"
     )
@@ -422,6 +515,11 @@ class Settings(BaseSettings):
         return self.alerts.outbox_path or self.data_dir / "alerts.sqlite"
 
     @property
+    def digests_dir(self) -> Path:
+        """The digest archive: ``<profile>/<ISO week>.html`` (and its chart, and what it held)."""
+        return self.digest.archive_dir or self.data_dir / "digests"
+
+    @property
     def translator_config(self) -> TranslatorConfig:
         """The ``translate`` section with its paths filled in under the data directory."""
         translate = self.translate
@@ -438,7 +536,7 @@ _PATH_KEYS = (
     ("data_dir",), ("sources_file",), ("search", "sqlite_path"), ("search", "ca_certs"), ("search", "spool_dir"),
     ("classify", "event_types_file"), ("classify", "gazetteer_file"), ("models", "head", "path"),
     ("events", "store_path"), ("dedupe", "store_path"), ("translate", "ct2_dir"), ("translate", "memory_path"),
-    ("alerts", "outbox_path"),
+    ("alerts", "outbox_path"), ("digest", "archive_dir"),
 )
 # Keys holding a Hugging Face id or a path: a value written as a path is resolved like the above.
 _MODEL_KEYS = (("translate", "model"),)

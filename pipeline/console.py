@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -17,6 +18,9 @@ from pipeline.alerts import AlertReport
 from pipeline.demo import DemoAlert
 from pipeline.runner import PartitionReport, PendingRetry
 from search.query import SearchResult
+
+if TYPE_CHECKING:  # matplotlib is imported only by the commands that draw
+    from pipeline.digest.weekly import DigestRun
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -234,6 +238,32 @@ def print_alerts(report: AlertReport) -> None:
     out.print(plain(line, "bold"))
     for error in delivery.errors:
         warning(error)
+
+
+def print_digest(run: DigestRun) -> None:
+    """Where the digest is, what it holds, what was sent."""
+    counts = run.content.item_counts()
+    shown = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    out.print(plain(f"digest {run.profile} {run.week}: {run.subject}", "bold"))
+    out.print(plain(
+        f"  {'a quiet week (a short note)' if run.content.empty else shown} · rendered in {run.render_seconds * 1000:.0f} ms,"
+        f" {run.html_bytes / 1000:.1f} kB of HTML"
+    ))  # fmt: skip
+    out.print(plain(f"  archived: {run.archive}"))
+    if run.html_bytes > 100_000:
+        warning(f"the HTML is {run.html_bytes / 1000:.0f} kB: mail clients clip above 100 kB (fewer items_per_section?)")
+    if run.out:
+        out.print(plain(f"  written: {run.out}"))
+    if run.delivery is not None:
+        delivery = run.delivery
+        line = f"  {run.queued} message(s) queued, {delivery.sent} sent"
+        if run.already_sent:
+            line += f"; already sent to {', '.join(run.already_sent)} (--resend to send again)"
+        if delivery.retry_later or delivery.failed:
+            line += f"; {delivery.retry_later} to retry later, {delivery.failed} failed (medradar outbox list)"
+        out.print(plain(line))
+        for error in delivery.errors:
+            warning(error)
 
 
 def print_demo_alert(alert: DemoAlert) -> None:

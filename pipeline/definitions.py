@@ -25,6 +25,7 @@ from dagster import (
 
 from pipeline import assets
 from pipeline.config import Settings, load_settings
+from pipeline.digest.assets import DigestResource, digest_definitions
 from pipeline.io_manager import JsonPartitionIOManager
 from pipeline.partitions import SOURCE_DAY
 from pipeline.resources import (
@@ -126,12 +127,13 @@ def daily_alerts_schedule(settings: Settings) -> ScheduleDefinition:
 
 
 def build_definitions(settings: Settings) -> Definitions:
+    digests, digest_schedules = digest_definitions(settings)
     return Definitions(
-        assets=[*ASSETS, assets.alert_outbox],
+        assets=[*ASSETS, assets.alert_outbox, *digests],
         asset_checks=ASSET_CHECKS,
         jobs=[ingest_job, reprocess_job, translate_pending_job, alerts_job],
         sensors=[watches_sensor],
-        schedules=[daily_alerts_schedule(settings)],
+        schedules=[daily_alerts_schedule(settings), *digest_schedules],
         resources={
             "io_manager": JsonPartitionIOManager(root=str(settings.assets_dir)),
             "sources": SourcesResource(sources_file=str(settings.sources_file)),
@@ -144,6 +146,7 @@ def build_definitions(settings: Settings) -> Definitions:
             "duplicates": DuplicateStoreResource.from_settings(settings),
             "pending_translations": PendingTranslationsResource.from_settings(settings),
             "alerts": AlertsResource.from_settings(settings),
+            "digest": DigestResource.from_settings(settings),
         },
     )
 

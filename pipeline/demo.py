@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from dagster import DagsterInstance
 
+from typing import TYPE_CHECKING
+
 from pipeline.alerts import AlertReport, partition_article_ids, run_alerts
 from pipeline.config import Settings, SmtpSettings
 from pipeline.notify.mailserver import LOOPBACK, LocalMailServer
@@ -27,6 +29,9 @@ from pipeline.sample_site.server import SampleSite, serve_sample_site
 from search.query import SearchQuery
 from search.watches import Watch
 from spiders.sources import Source
+
+if TYPE_CHECKING:  # matplotlib is imported when the digest is drawn, not with the CLI
+    from pipeline.digest.weekly import DigestRun
 
 
 @dataclass
@@ -130,3 +135,23 @@ def run_demo_alert(settings: Settings, reports: list[PartitionReport]) -> DemoAl
                 backend.delete_watch(DEMO_WATCH)
         messages = server.messages
     return DemoAlert(DEMO_WATCH, f"{LOOPBACK}:{server.port}", report, messages, sorted(mail_dir.glob("*.eml")))
+
+
+DEMO_DIGEST = "demo"
+
+
+def run_demo_digest(settings: Settings) -> DigestRun:
+    """The sample digest: every demo event, for the week of the latest one (the sample site's
+    stories are spread over a year), archived under the data directory; nothing is sent."""
+    from pipeline.config import DigestProfile
+    from pipeline.digest.content import Week
+    from pipeline.digest.weekly import run_digest
+
+    settings = demo_settings(settings)
+    profile = DigestProfile(name=DEMO_DIGEST, title="MedRadar demo")
+    with (
+        SearchBackendResource.from_settings(settings).open() as backend,
+        EventStoreResource.from_settings(settings).open() as store,
+    ):
+        latest = max((event.date for event in store.events() if event.date), default=datetime.now(UTC))
+        return run_digest(backend, store, None, settings.alerts, profile, Week.of(latest.date()), settings.digests_dir)

@@ -24,6 +24,7 @@ def desk(settings: Settings) -> Desk:
             export_limit=settings.web.export_limit,
         ),
         backend_name=settings.search.backend,
+        digests_dir=settings.digests_dir,
     )
 
 

@@ -8,13 +8,17 @@ stored mentions (``enrich.clusters``, deterministic): re-running a partition cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from enrich.clusters import ReportedMention, cluster_events
 from enrich.schema import EnrichedArticle, Event, EventMention
+from search.query import SearchQuery, party_key
 from spiders.localdb import open_local_db, write_transaction
 
 SCHEMA = """
@@ -90,6 +94,10 @@ class EventStore:
         self.max_amount_ratio = max_amount_ratio
         self._db = open_local_db(self.path)
         self._db.executescript(SCHEMA)
+        # The filters' own Python rules inside SQL: party names as SearchQuery looks them up,
+        # days in the reader's time zone.
+        self._db.create_function("party_key", 1, lambda name: party_key(name) if name else None, deterministic=True)
+        self._db.create_function("local_day", 2, _local_day, deterministic=True)
 
     def __enter__(self) -> EventStore:
         return self
@@ -177,6 +185,28 @@ class EventStore:
         ).fetchall()
         return [(party, name, kind, date.fromisoformat(day), n) for party, name, kind, day, n in rows]
 
+    def events_between(
+        self, since: datetime, until: datetime, query: SearchQuery | None = None, article_ids: Collection[str] | None = None
+    ) -> list[Event]:
+        """The events first reported in [since, until) that the query's event filters accept
+        (see :func:`event_filter`), oldest first."""
+        where, params = event_filter(since, until, query, article_ids)
+        rows = self._db.execute(f"SELECT doc FROM events WHERE {where} ORDER BY date, id", params).fetchall()
+        return [Event.model_validate_json(doc) for (doc,) in rows]
+
+    def daily_type_counts(
+        self, since: datetime, until: datetime, timezone: str, query: SearchQuery | None = None,
+        article_ids: Collection[str] | None = None,
+    ) -> dict[tuple[date, str], int]:
+        """Events first reported in [since, until) per (local day, type): a GROUP BY in SQL, no
+        event document loaded."""
+        where, params = event_filter(since, until, query, article_ids)
+        rows = self._db.execute(
+            f"SELECT local_day(date, ?) AS day, type, count(*) FROM events WHERE {where} GROUP BY day, type",
+            (timezone, *params),
+        ).fetchall()
+        return {(date.fromisoformat(day), kind): n for day, kind, n in rows}
+
     def candidates(self, limit: int = 50) -> list[tuple[str, int]]:
         """Organisations the gazetteer lacks, by the number of articles naming them."""
         return self._db.execute(
@@ -253,6 +283,61 @@ def coverage_verdict(coverage: list[Coverage], day: date, drop: float) -> Covera
     metadata["baseline_share"] = round(baseline, 3)
     metadata["minimum_share"] = round(baseline * drop, 3)
     return CoverageVerdict(current.share >= baseline * drop, metadata)
+
+
+def event_filter(
+    since: datetime, until: datetime, query: SearchQuery | None, article_ids: Collection[str] | None
+) -> tuple[str, list]:
+    """SQL over the ``events`` table for a query's filters, held against each event: its type,
+    status and amount, a party (by id, English or Chinese name, as ``SearchQuery.parties``), a
+    language and a source among its reports; ``article_ids`` (the articles a text search
+    found) keeps the events one of them reports."""
+    clauses = ["date IS NOT NULL", "julianday(date) >= julianday(?)", "julianday(date) < julianday(?)"]
+    params: list = [since.isoformat(), until.isoformat()]
+
+    def any_of(expression: str, values: Collection[str]) -> None:
+        clauses.append(f"{expression} IN ({','.join('?' * len(values))})")
+        params.extend(values)
+
+    if query is not None:
+        if query.types:
+            any_of("type", query.types)
+        if query.statuses:
+            any_of("json_extract(doc, '$.status')", query.statuses)
+        if query.min_usd is not None:
+            clauses.append("json_extract(doc, '$.amount.usd') >= ?")
+            params.append(query.min_usd)
+        if query.parties:
+            keys = query.party_keys
+            marks = ",".join("?" * len(keys))
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(doc, '$.parties') AS p WHERE"
+                f" party_key(json_extract(p.value, '$.id')) IN ({marks}) OR party_key(json_extract(p.value, '$.name'))"
+                f" IN ({marks}) OR party_key(json_extract(p.value, '$.name_zh')) IN ({marks}))"
+            )
+            params.extend(keys * 3)
+        for field, values in (("languages", query.langs), ("sources", query.sources)):
+            if values:
+                marks = ",".join("?" * len(values))
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each(doc, '$.{field}') AS v WHERE v.value IN ({marks}))")
+                params.extend(values)
+    if article_ids is not None:
+        ids = sorted(article_ids)
+        clauses.append(
+            "EXISTS (SELECT 1 FROM event_articles AS ea WHERE ea.event_id = events.id AND ea.article_id IN"
+            " (SELECT value FROM json_each(?)))"
+        )
+        params.append(json.dumps(ids))
+    return " AND ".join(clauses), params
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_day(moment: str | None, zone: str) -> str | None:
+    return datetime.fromisoformat(moment).astimezone(_zone(zone)).date().isoformat() if moment else None
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -113,6 +113,19 @@ class ClusterOptions:
     bulk_workers: int = 2  # bulk requests in flight at once
 
 
+def hit_ids(backend: SearchBackend, query: SearchQuery, at_most: int) -> list[str]:
+    """The ids of the query's hits in date order, page after page (search_after), at most ``at_most``."""
+    page = query.model_copy(update={"limit": 1000, "sort": "date", "after": None, "facets": [], "histogram": None})
+    ids: list[str] = []
+    while len(ids) < at_most:
+        result = backend.search(page)
+        ids.extend(hit.id for hit in result.hits)
+        if not result.next_after:
+            break
+        page = page.model_copy(update={"after": result.next_after})
+    return ids[:at_most]
+
+
 def open_backend(name: BackendName, *, sqlite_path: Path, cluster: ClusterOptions | None = None) -> SearchBackend:
     if name == "sqlite":
         from search.sqlite import SqliteBackend

@@ -25,6 +25,15 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z
 XPATH_NAMESPACES = {"re": "http://exslt.org/regular-expressions", "set": "http://exslt.org/sets"}
 
 
+
+def known_timezone(name: str) -> str:
+    """The name, if it is an IANA time zone; ValueError saying so otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {name!r} (e.g. Asia/Shanghai, America/New_York)") from None
+    return name
+
 class Source(BaseModel):
     """One outlet MedRadar watches."""
 
@@ -103,11 +112,7 @@ class Source(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {name!r} (e.g. Asia/Shanghai, America/New_York)") from None
-        return name
+        return known_timezone(name)
 
     @model_validator(mode="after")
     def _consistent(self) -> Source:

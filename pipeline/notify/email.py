@@ -45,17 +45,23 @@ class SmtpOptions(BaseModel):
 def render_email(notice: Notice, key: str, recipient: str, sender: str, now: datetime) -> Message:
     """The whole message, with its stable Message-ID, ready for the outbox."""
     message = Message(key=key, channel="email", recipient=recipient, subject=notice.subject, payload=b"")
-    email = EmailMessage(policy=SMTP)
-    email["From"] = sender
-    email["To"] = recipient
-    email["Subject"] = one_line(notice.subject, 200)
-    email["Date"] = format_datetime(now)
-    email["Message-ID"] = message.message_id
-    email["X-MedRadar-Key"] = one_line(key, 500)
+    email = new_email(message, sender, now)
     context = {"notice": notice}
     email.set_content(_templates.get_template("alert.txt").render(context))
     email.add_alternative(_templates.get_template("alert.html").render(context), subtype="html")
     return message.model_copy(update={"payload": email.as_bytes()})
+
+
+def new_email(message: Message, sender: str, now: datetime) -> EmailMessage:
+    """An email with the message's headers (its stable Message-ID, its delivery key), no body yet."""
+    email = EmailMessage(policy=SMTP)
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = one_line(message.subject, 200)
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message.message_id
+    email["X-MedRadar-Key"] = one_line(message.key, 500)
+    return email
 
 
 def send_email(row: OutboxRow, smtp: SmtpOptions) -> None:

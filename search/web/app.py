@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from search.web import api, pages
+from search.web import api, digests, pages
 from search.web.desk import Desk
 from search.web.queries import BadQuery
 from search.web.security import SECURITY_HEADERS, Access, cross_origin, is_loopback
@@ -64,7 +64,8 @@ def create_app(desk: Desk, access: Access | None = None, host: str = "127.0.0.1"
                 response = RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
         else:
             response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)  # a route may set a stricter policy of its own (digests)
         return response
 
     if is_loopback(host):
@@ -93,6 +94,7 @@ def create_app(desk: Desk, access: Access | None = None, host: str = "127.0.0.1"
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(digests.router)
     app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

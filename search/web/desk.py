@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from enrich.gazetteer import Gazetteer, OrgMatch
@@ -69,6 +70,7 @@ class Desk:
     gazetteer: Gazetteer | None = None
     limits: Limits = field(default_factory=Limits)
     backend_name: str = "sqlite"
+    digests_dir: Path | None = None  # the weekly digest archive, served under /digests
 
     def __post_init__(self) -> None:
         self._backends = PerThread(self.open_backend)

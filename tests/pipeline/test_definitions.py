@@ -26,7 +26,8 @@ def test_one_asset_per_stage_in_dependency_order():
     defs = build_definitions(load_settings())
     graph = defs.resolve_asset_graph()
     keys = ["raw_pages", "articles", "translated_articles", "enriched_articles", "search_index"]
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events", "alert_outbox"}
+    # digest_weekly: the weekly digest of the default profile (no digest.profiles configured)
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {*keys, "events", "alert_outbox", "digest_weekly"}
     for upstream, downstream in zip(keys, keys[1:]):
         assert AssetKey(upstream) in graph.get(AssetKey(downstream)).parent_keys
     assert graph.get(AssetKey("events")).parent_keys == {AssetKey("enriched_articles")}
@@ -83,4 +84,5 @@ def test_the_dagster_ui_serves_the_asset_graph(tmp_path):
         "events": {"enriched_articles"},
         "search_index": {"enriched_articles"},
         "alert_outbox": set(),  # materialised by the watches sensor when search_index is
+        "digest_weekly": set(),  # materialised weekly by its schedule (README: Weekly digest)
     }
