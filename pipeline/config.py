@@ -24,6 +24,7 @@ from enrich.dedupe import DedupeParams
 from enrich.quality import ArticleRules
 from enrich.translation import TranslatorConfig
 from search.query import SearchQuery
+from search.watches import email_addresses
 from spiders.job import CrawlLimits
 from spiders.sources import Source, known_timezone
 
@@ -303,6 +304,11 @@ class TrendSettings(BaseModel):
     webhooks: list[str] = Field(default_factory=list, description="where trend alerts are posted")
     webhook_secret: SecretStr | None = Field(default=None, description="from MEDRADAR_ALERTS__TRENDS__WEBHOOK_SECRET only")
 
+    @field_validator("emails")
+    @classmethod
+    def _addresses(cls, emails: list[str]) -> list[str]:
+        return email_addresses(emails)
+
 
 class AlertsSettings(BaseModel):
     """The ``alerts`` section: SMTP, retries, the outbox check, trend spikes."""
@@ -359,10 +365,7 @@ class DigestProfile(BaseModel):
     @field_validator("recipients")
     @classmethod
     def _addresses(cls, recipients: list[str]) -> list[str]:
-        bad = [r for r in recipients if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+", r)]
-        if bad:
-            raise ValueError(f"not an email address: {', '.join(bad)}")
-        return recipients
+        return email_addresses(recipients)
 
     @field_validator("filter")
     @classmethod

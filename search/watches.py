@@ -26,6 +26,14 @@ Cadence = Literal["instant", "daily"]
 EMAIL_PATTERN = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
 
 
+def email_addresses(emails: list[str]) -> list[str]:
+    """The addresses, each once; ValueError naming those that are not email addresses."""
+    bad = [email for email in emails if not re.match(EMAIL_PATTERN, email)]
+    if bad:
+        raise ValueError(f"not an email address: {', '.join(bad)}")
+    return list(dict.fromkeys(emails))
+
+
 class Webhook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,10 +67,7 @@ class Watch(BaseModel):
     @field_validator("emails")
     @classmethod
     def _addresses(cls, emails: list[str]) -> list[str]:
-        bad = [email for email in emails if not re.match(EMAIL_PATTERN, email)]
-        if bad:
-            raise ValueError(f"not an email address: {', '.join(bad)}")
-        return list(dict.fromkeys(emails))
+        return email_addresses(emails)
 
     def delivery(self) -> dict[str, Any]:
         """What backends store beside the query: channels (with their secrets) and cadence."""

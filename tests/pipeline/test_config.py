@@ -42,6 +42,7 @@ def test_file_values_relative_paths_and_environment_overrides(tmp_path, monkeypa
         ("search:\n  password: abc\n", "search.password", "MEDRADAR_SEARCH__PASSWORD"),
         ("search:\n  urls: [ftp://x]\n", "search.urls", "expected http:// or https:// URLs"),
         ("search:\n  index_prefix: Bad Prefix\n", "search.index_prefix", "should match pattern"),
+        ("alerts:\n  trends:\n    emails: [bd@example.com, team]\n", "alerts.trends.emails", "not an email address: team"),
         ("crawl: [1, 2\n", "", "invalid YAML"),
         ("- just\n- a list\n", "", "expected a mapping"),
     ],
