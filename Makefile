@@ -52,13 +52,16 @@ postgres:
 # The cluster tests run against real Elasticsearch and OpenSearch (scripts/search-engine):
 # both start in the background while the first tests run, and stop when pytest ends,
 # whether it passes or not. Their state (data, logs, ports) is under .engines/test.
+# Test directories go under build/pytest: pytest's default /tmp/pytest-of-$USER keeps only the
+# last three sessions, so other pytest sessions on the machine would delete a running one's
+# (its Dagster instance, its data directory) while it runs.
 ENGINE := scripts/search-engine
 test: export SEARCH_ENGINE_STATE := $(CURDIR)/.engines/test
 test: install browser postgres
 	@trap '$(ENGINE) stop elasticsearch; $(ENGINE) stop opensearch' EXIT; \
 	$(ENGINE) start elasticsearch --fresh --no-wait && \
 	$(ENGINE) start opensearch --nodes 3 --fresh --no-wait && \
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --basetemp=$(CURDIR)/build/pytest
 
 ui: install
 	$(BIN)/medradar ui

@@ -64,9 +64,16 @@ def submit_backfill(
     return backfill_id
 
 
+# A daemon writes a heartbeat every 30 s or so; one silent for longer is gone (Dagster's own
+# default tolerance, 30 minutes, would keep a killed daemon "running" that long).
+HEARTBEAT_TOLERANCE_SECONDS = 90
+
+
 def daemon_running(instance: DagsterInstance) -> bool:
     """Whether a daemon heartbeats for this instance (a team's own, or another command's)."""
-    statuses = get_daemon_statuses(instance, DAEMONS, ignore_errors=True)
+    statuses = get_daemon_statuses(
+        instance, DAEMONS, ignore_errors=True, heartbeat_tolerance_seconds=HEARTBEAT_TOLERANCE_SECONDS
+    )
     return all(status.healthy for status in statuses.values())
 
 
@@ -75,9 +82,10 @@ def daemon_command() -> list[str]:
 
 
 @contextmanager
-def daemon(environment: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen]:
+def daemon(instance: DagsterInstance, environment: Mapping[str, str], log_file: Path) -> Iterator[subprocess.Popen]:
     """``dagster-daemon run`` on the definitions, for as long as the block runs; its output in
-    ``log_file``. ``environment`` must name the instance (DAGSTER_HOME) and the settings."""
+    ``log_file``. ``environment`` must name the instance (DAGSTER_HOME) and the settings.
+    Its heartbeats are wiped when it stops, so the next command does not take it for alive."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own executable
@@ -92,6 +100,7 @@ def daemon(environment: Mapping[str, str], log_file: Path) -> Iterator[subproces
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        instance.wipe_daemon_heartbeats()
 
 
 @dataclass

@@ -219,7 +219,7 @@ def backfill(
         runs = ", ".join(f"{n} {state.lower()}" for state, n in sorted(progress.runs.items())) or "none yet"
         return f"back-fill: runs {runs} · {console.stages_line(progress.stages, progress.partitions)}"
 
-    with contextlib.nullcontext() if running else daemon(_dagster_environment(ctx), log_file):
+    with contextlib.nullcontext() if running else daemon(instance, _dagster_environment(ctx), log_file):
         with console.polled_status("back-fill: waiting for the daemon…", status, seconds=2.0):
             final = watcher.wait()
     reports = watcher.reports()
