@@ -317,7 +317,7 @@ def write_results(args: argparse.Namespace, banner: str, load: float, results: d
         "# End-to-end benchmark: crawl → index on a local fixture web",
         "",
         f"Command: {command}  ",
-        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, {os.cpu_count()} CPUs "
+        f"Finished: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, {os.cpu_count()} CPUs "
         f"({platform.machine()}), shared with other work: 1-minute load average {load:.2f} before the runs.",
         "",
         f"Fixture web: {banner.split(' at ')[0].removeprefix('serving ')} (see bench/scale_web.py). "
