@@ -103,15 +103,9 @@ def run(
     for the configured sources, one run per source for today (UTC); then translate the
     articles earlier runs left pending, if the translation model can be loaded now."""
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source"
-        )
+    selected = _known_sources(settings, source)
     from pipeline.runner import run_ingest, run_pending_translations, stage_counts, tagged_runs
 
-    selected = source or known
     day = datetime.now(UTC).date()
     instance = open_instance(settings)
     # The runs carry this command's tag, so the status line can follow their stages.
@@ -144,10 +138,7 @@ def reprocess(
     nothing: after the extraction, the quality gates or the classifiers changed. One
     Dagster run per stored (source, day), oldest first; re-running changes nothing."""
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    selected = _known_sources(settings, source)
     try:
         days = {date.fromisoformat(value) for value in day}
     except ValueError as problem:
@@ -159,7 +150,7 @@ def reprocess(
 
     store = RawStore(settings.raw_dir)
     partitions = sorted(
-        (SourceDay(source_id, stored) for source_id in source or known for stored in store.days(source_id) if not days or stored in days),
+        (SourceDay(source_id, stored) for source_id in selected for stored in store.days(source_id) if not days or stored in days),
         key=lambda partition: (partition.day, partition.source_id),
     )
     if not partitions:
@@ -191,16 +182,13 @@ def backfill(
     crawler has not stored yet; re-running a partition changes nothing. Without a running
     daemon for the instance, one runs until the back-fill is done."""
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    selected = _known_sources(settings, source)
     first, last = _day_option(since, "--since"), _day_option(until, "--until")
     if last < first:
         raise typer.BadParameter(f"{until} is before --since {since}", param_hint="--until")
     from pipeline.backfill import ALL_STAGES, REPROCESS_STAGES, BackfillWatcher, daemon, daemon_running, submit_backfill
 
-    partitions = SourceDay.between(source or known, first, last)
+    partitions = SourceDay.between(selected, first, last)
     instance = open_instance(settings)
     backfill_id = submit_backfill(settings, instance, partitions, REPROCESS_STAGES if reprocess_only else ALL_STAGES)
     console.out.print(
@@ -219,9 +207,14 @@ def backfill(
         runs = ", ".join(f"{n} {state.lower()}" for state, n in sorted(progress.runs.items())) or "none yet"
         return f"back-fill: runs {runs} · {console.stages_line(progress.stages, progress.partitions)}"
 
-    with contextlib.nullcontext() if running else daemon(instance, _dagster_environment(ctx), log_file):
+    with contextlib.nullcontext() if running else daemon(instance, _dagster_environment(ctx), log_file) as process:
+
+        def check(_: object) -> None:
+            if process is not None and process.poll() is not None:
+                raise Failed(f"dagster-daemon stopped (exit code {process.returncode}) before back-fill {backfill_id} was done; see {log_file}")
+
         with console.polled_status("back-fill: waiting for the daemon…", status, seconds=2.0):
-            final = watcher.wait()
+            final = watcher.wait(check)
     reports = watcher.reports()
     for report in reports:
         _print_report(report)
@@ -229,11 +222,19 @@ def backfill(
     console.print_unavailable_layers(reports)
     _alert(settings, [(r.source_id, r.day.isoformat()) for r in reports if r.success])
     failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
-    if failed or final.status.value != "COMPLETED_SUCCESS":
-        raise Failed(
-            f"back-fill {backfill_id} {final.status.value.lower()}: {len(failed)} of {len(partitions)} partition(s) failed"
-            + (f" ({', '.join(failed)})" if failed else "")
-        )
+    if failed:
+        raise Failed(f"back-fill {backfill_id}: {len(failed)} of {len(partitions)} partition(s) failed ({', '.join(failed)})")
+    if final.status.value != "COMPLETED_SUCCESS":
+        raise Failed(f"back-fill {backfill_id} {final.status.value.lower()}: see the daemon's log ({log_file}) or the Dagster UI")
+
+
+def _known_sources(settings: Settings, source: list[str]) -> list[str]:
+    """The --source ids (default: every configured source); a usage error names unknown ones."""
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    return source or known
 
 
 def _day_option(value: str, option: str) -> date:
@@ -769,10 +770,7 @@ def watch_add(
     from search.watches import Watch, Webhook
 
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    _known_sources(settings, source)
     if not email and not webhook:
         raise typer.BadParameter("a watch needs somewhere to alert: --email or --webhook", param_hint="--email")
     secret = webhook_secret or secrets.token_urlsafe(24)
