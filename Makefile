@@ -61,7 +61,7 @@ test: install browser postgres
 	@trap '$(ENGINE) stop elasticsearch; $(ENGINE) stop opensearch' EXIT; \
 	$(ENGINE) start elasticsearch --fresh --no-wait && \
 	$(ENGINE) start opensearch --nodes 3 --fresh --no-wait && \
-	$(BIN)/python -m pytest --basetemp=$(CURDIR)/build/pytest
+	mkdir -p build && $(BIN)/python -m pytest --basetemp=$(CURDIR)/build/pytest
 
 ui: install
 	$(BIN)/medradar ui
