@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser demo test ui clean
+.PHONY: help install browser postgres demo test ui clean
 
 help:
 	@echo "make demo   install into .venv, then run the pipeline on the bundled sample site"
@@ -39,16 +39,29 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# The team deployment's tests run Dagster on a real PostgreSQL server (tests/postgres.py starts
+# one in a temporary directory): Debian's postgresql, installed with apt-get when missing.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql for the team deployment's tests…"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	fi
+
 # The cluster tests run against real Elasticsearch and OpenSearch (scripts/search-engine):
 # both start in the background while the first tests run, and stop when pytest ends,
 # whether it passes or not. Their state (data, logs, ports) is under .engines/test.
+# Test directories go under build/pytest: pytest's default /tmp/pytest-of-$USER keeps only the
+# last three sessions, so other pytest sessions on the machine would delete a running one's
+# (its Dagster instance, its data directory) while it runs.
 ENGINE := scripts/search-engine
 test: export SEARCH_ENGINE_STATE := $(CURDIR)/.engines/test
-test: install browser
+test: install browser postgres
 	@trap '$(ENGINE) stop elasticsearch; $(ENGINE) stop opensearch' EXIT; \
 	$(ENGINE) start elasticsearch --fresh --no-wait && \
 	$(ENGINE) start opensearch --nodes 3 --fresh --no-wait && \
-	$(BIN)/python -m pytest
+	mkdir -p build && $(BIN)/python -m pytest --basetemp=$(CURDIR)/build/pytest
 
 ui: install
 	$(BIN)/medradar ui

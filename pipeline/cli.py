@@ -6,6 +6,7 @@ reason (set MEDRADAR_DEBUG=1 for the traceback).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -103,19 +104,19 @@ def run(
     for the configured sources, one run per source for today (UTC); then translate the
     articles earlier runs left pending, if the translation model can be loaded now."""
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source"
-        )
-    from pipeline.runner import run_ingest, run_pending_translations
+    selected = _known_sources(settings, source)
+    from pipeline.runner import run_ingest, run_pending_translations, stage_counts, tagged_runs
 
-    selected = source or known
     day = datetime.now(UTC).date()
     instance = open_instance(settings)
-    with console.out.status(f"running {len(selected)} source(s) through Dagster…"):
-        reports = run_ingest(settings, selected, day, instance, _print_report)
+    # The runs carry this command's tag, so the status line can follow their stages.
+    tags = {"medradar/command": f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"}
+    heading = f"running {len(selected)} source(s) through Dagster"
+    with console.polled_status(
+        f"{heading}…",
+        lambda: f"{heading}: {console.stages_line(stage_counts(instance, tagged_runs(instance, tags)), len(selected))}",
+    ):
+        reports = run_ingest(settings, selected, day, instance, _print_report, tags)
     console.print_totals(reports)
     with console.out.status("translating articles left pending by earlier runs…"):
         retry = run_pending_translations(settings, instance, [SourceDay(s, day) for s in selected], _print_report)
@@ -138,10 +139,7 @@ def reprocess(
     nothing: after the extraction, the quality gates or the classifiers changed. One
     Dagster run per stored (source, day), oldest first; re-running changes nothing."""
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    selected = _known_sources(settings, source)
     try:
         days = {date.fromisoformat(value) for value in day}
     except ValueError as problem:
@@ -153,7 +151,7 @@ def reprocess(
 
     store = RawStore(settings.raw_dir)
     partitions = sorted(
-        (SourceDay(source_id, stored) for source_id in source or known for stored in store.days(source_id) if not days or stored in days),
+        (SourceDay(source_id, stored) for source_id in selected for stored in store.days(source_id) if not days or stored in days),
         key=lambda partition: (partition.day, partition.source_id),
     )
     if not partitions:
@@ -164,6 +162,98 @@ def reprocess(
     failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
     if failed:
         raise Failed(f"{len(failed)} of {len(reports)} run(s) failed: {', '.join(failed)}")
+
+
+@app.command(
+    epilog="Example: medradar backfill --since 2025-06-01 --until 2025-06-07 --source 36kr --source medtech-dive"
+)
+def backfill(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
+    until: Annotated[str, typer.Option(help="last day (included), YYYY-MM-DD")],
+    source: Annotated[list[str], typer.Option("--source", "-s", help="source id (repeatable); default: all")] = [],  # noqa: B006
+    reprocess_only: Annotated[
+        bool, typer.Option("--reprocess", help="only the stages after the crawl, on the stored raw pages: fetch nothing")
+    ] = False,
+    detach: Annotated[bool, typer.Option(help="submit the back-fill and return; a running dagster-daemon does it")] = False,
+) -> None:
+    """Back-fill a date range: one Dagster back-fill of every (source, day) partition, run by
+    the Dagster daemon as parallel runs (at most one per source at a time; see dagster.yaml)
+    and shown in `medradar ui` under Runs → Backfills. A partition's crawl fetches what the
+    crawler has not stored yet; re-running a partition changes nothing. Without a running
+    daemon for the instance, one runs until the back-fill is done."""
+    settings: Settings = ctx.obj.settings
+    selected = _known_sources(settings, source)
+    first, last = _day_option(since, "--since"), _day_option(until, "--until")
+    if last < first:
+        raise typer.BadParameter(f"{until} is before --since {since}", param_hint="--until")
+    from pipeline.backfill import ALL_STAGES, REPROCESS_STAGES, BackfillWatcher, daemon, daemon_running, submit_backfill
+
+    partitions = SourceDay.between(selected, first, last)
+    instance = open_instance(settings)
+    backfill_id = submit_backfill(settings, instance, partitions, REPROCESS_STAGES if reprocess_only else ALL_STAGES)
+    console.out.print(
+        Text(f"back-fill {backfill_id}: {len(partitions)} partition(s) (source × day), in the Dagster UI under Runs → Backfills")
+    )
+    if detach:
+        return
+    watcher = BackfillWatcher(instance, backfill_id, len(partitions))
+    running = daemon_running(instance)
+    log_file = settings.logs_dir / f"dagster-daemon-{backfill_id}.log"
+    if not running:
+        console.out.print(Text(f"starting dagster-daemon for it (log: {log_file})", style="dim"))
+
+    def status() -> str:
+        progress = watcher.progress()
+        runs = ", ".join(f"{n} {state.lower()}" for state, n in sorted(progress.runs.items())) or "none yet"
+        return f"back-fill: runs {runs} · {console.stages_line(progress.stages, progress.partitions)}"
+
+    with contextlib.nullcontext() if running else daemon(instance, _dagster_environment(ctx), log_file) as process:
+
+        def check(_: object) -> None:
+            if process is not None and process.poll() is not None:
+                raise Failed(f"dagster-daemon stopped (exit code {process.returncode}) before back-fill {backfill_id} was done; see {log_file}")
+
+        with console.polled_status("back-fill: waiting for the daemon…", status, seconds=2.0):
+            final = watcher.wait(check)
+    reports = watcher.reports()
+    for report in reports:
+        _print_report(report)
+    console.print_totals(reports)
+    console.print_unavailable_layers(reports)
+    _alert(settings, [(r.source_id, r.day.isoformat()) for r in reports if r.success])
+    failed = [f"{r.source_id} {r.day}" for r in reports if not r.success]
+    if failed:
+        raise Failed(f"back-fill {backfill_id}: {len(failed)} of {len(partitions)} partition(s) failed ({', '.join(failed)})")
+    if final.status.value != "COMPLETED_SUCCESS":
+        raise Failed(f"back-fill {backfill_id} {final.status.value.lower()}: see the daemon's log ({log_file}) or the Dagster UI")
+
+
+def _known_sources(settings: Settings, source: list[str]) -> list[str]:
+    """The --source ids (default: every configured source); a usage error names unknown ones."""
+    known = [s.id for s in load_sources(settings.sources_file)]
+    unknown = sorted(set(source) - set(known))
+    if unknown:
+        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    return source or known
+
+
+def _day_option(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a day (YYYY-MM-DD)", param_hint=option) from None
+
+
+def _dagster_environment(ctx: typer.Context) -> dict[str, str]:
+    """What a Dagster process started for this command needs to see the same instance and
+    settings: DAGSTER_HOME, and the configuration file and backend given on the command line."""
+    env = {"DAGSTER_HOME": str(dagster_home(ctx.obj.settings))}
+    if ctx.obj.config:
+        env[CONFIG_ENV] = str(Path(ctx.obj.config).resolve())
+    if ctx.obj.backend:
+        env["MEDRADAR_SEARCH__BACKEND"] = ctx.obj.backend
+    return env
 
 
 @app.command(epilog="Example: medradar demo, then: medradar search 合作")
@@ -510,12 +600,7 @@ def ui(
     port: Annotated[int, typer.Option(help="port for the Dagster UI")] = 3000,
 ) -> None:
     """Start the Dagster UI (dagster dev) on this configuration: asset graph, runs, schedules."""
-    settings: Settings = ctx.obj.settings
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(settings))}
-    if ctx.obj.config:
-        env[CONFIG_ENV] = str(Path(ctx.obj.config).resolve())
-    if ctx.obj.backend:
-        env["MEDRADAR_SEARCH__BACKEND"] = ctx.obj.backend
+    env = {**os.environ, **_dagster_environment(ctx)}
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "pipeline.definitions"]
     raise typer.Exit(subprocess.call([*command, "-h", "127.0.0.1", "-p", str(port)], env=env))
 
@@ -694,10 +779,7 @@ def watch_add(
     from search.watches import Watch, Webhook
 
     settings: Settings = ctx.obj.settings
-    known = [s.id for s in load_sources(settings.sources_file)]
-    unknown = sorted(set(source) - set(known))
-    if unknown:
-        raise typer.BadParameter(f"unknown source {', '.join(unknown)} (known: {', '.join(known)})", param_hint="--source")
+    _known_sources(settings, source)
     if not email and not webhook:
         raise typer.BadParameter("a watch needs somewhere to alert: --email or --webhook", param_hint="--email")
     secret = webhook_secret or secrets.token_urlsafe(24)

@@ -426,6 +426,22 @@ class WebSettings(BaseModel):
     export_limit: int = Field(default=1000, ge=1, le=10000, description="rows in a CSV or JSON export at most")
 
 
+class DagsterSettings(BaseModel):
+    """How Dagster stores and runs the pipeline: the ``embedded`` deployment (SQLite storage
+    under DAGSTER_HOME) or the ``team`` one (PostgreSQL storage at $DAGSTER_POSTGRES_URL, the
+    queued run coordinator); which executor runs the steps of a run the daemon or UI launches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instance: Literal["embedded", "team"] = Field(
+        default="embedded", description="which dagster.yaml <data_dir>/dagster gets when DAGSTER_HOME is unset"
+    )
+    executor: Literal["in_process", "multiprocess"] = Field(
+        default="in_process", description="multiprocess: each step in its own process"
+    )
+    max_concurrent: int = Field(default=2, ge=1, description="steps at once per run (multiprocess)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDRADAR_", env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -445,6 +461,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     web: WebSettings = WebSettings()
     digest: DigestSettings = DigestSettings()
+    dagster: DagsterSettings = DagsterSettings()
     api_token: SecretStr | None = Field(
         default=None, description="environment only: MEDRADAR_API_TOKEN; required by `serve` off loopback"
     )

@@ -5,7 +5,8 @@ hijack the terminal."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from enrich.head import HeadModel
 from enrich.schema import Amount, Event
 from pipeline.alerts import AlertReport
 from pipeline.demo import DemoAlert
-from pipeline.runner import PartitionReport, PendingRetry
+from pipeline.runner import STAGES, PartitionReport, PendingRetry, StageSummary
 from search.query import SearchResult
 
 if TYPE_CHECKING:  # matplotlib is imported only by the commands that draw
@@ -120,7 +121,58 @@ def print_totals(reports: list[PartitionReport]) -> None:
         ),
     }
     out.print(Text("totals: ", style="bold") + Text(", ".join(f"{k} {v}" for k, v in totals.items())))
+    print_stage_summary(StageSummary.of(reports))
     print_translation_problems(reports)
+
+
+def stage_summary_lines(summary: StageSummary) -> list[str]:
+    """Per stage, what the runs did (the sums of the assets' metadata in the Dagster UI)."""
+    rejected = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.rejected_by_reason.items()))
+    return [
+        f"crawl      fetched {summary.fetched}, failed {summary.fetch_failed}",
+        f"extract    extracted {summary.extracted} of {summary.article_pages} article page(s), rejected"
+        f" {summary.rejected}{f' ({rejected})' if rejected else ''}, duplicates {summary.duplicates}",
+        f"translate  translated {summary.translated} of {summary.to_translate}, pending {summary.translation_pending}",
+        f"classify   classified {summary.classified}, with events {summary.with_events}",
+        f"events     events {summary.events}, new {summary.new_events}",
+        f"index      indexed {summary.indexed}, unchanged {summary.unchanged}, failed {summary.index_failed}"
+        + (f", spooled {summary.spooled}" if summary.spooled else ""),
+        f"runs       {summary.runs - summary.runs_failed} succeeded, {summary.runs_failed} failed",
+    ]
+
+
+def print_stage_summary(summary: StageSummary) -> None:
+    out.print(Text("per stage:", style="bold"))
+    for line in stage_summary_lines(summary):
+        out.print(Text(f"  {line}", style="red" if line.startswith("runs") and summary.runs_failed else ""))
+
+
+def stages_line(counts: Mapping[str, int], partitions: int) -> str:
+    """ "raw_pages 3/4 · articles 2/4 · …": partitions each stage has materialised."""
+    return " · ".join(f"{stage} {counts.get(stage, 0)}/{partitions}" for stage in STAGES)
+
+
+@contextmanager
+def polled_status(initial: str, poll: Callable[[], str], seconds: float = 1.0) -> Iterator[None]:
+    """A live status line on the terminal, refreshed from ``poll()`` in a thread while the
+    block runs (for work that reports through the Dagster instance, not to us)."""
+    stop = threading.Event()
+    with out.status(initial) as status:
+
+        def refresh() -> None:
+            while not stop.wait(seconds):
+                try:
+                    status.update(poll())
+                except Exception:  # noqa: BLE001, S112 - a status line must never break the work it shows
+                    continue
+
+        thread = threading.Thread(target=refresh, name="medradar-status", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 def print_translation_problems(reports: list[PartitionReport]) -> None:

@@ -13,6 +13,7 @@ from dagster import (
     AssetSelection,
     DagsterRunStatus,
     Definitions,
+    ExecutorDefinition,
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
@@ -20,6 +21,8 @@ from dagster import (
     SkipReason,
     define_asset_job,
     definitions,
+    in_process_executor,
+    multiprocess_executor,
     sensor,
 )
 
@@ -126,9 +129,18 @@ def daily_alerts_schedule(settings: Settings) -> ScheduleDefinition:
     )
 
 
+def executor(settings: Settings) -> ExecutorDefinition:
+    """How the steps of a run the daemon or the UI launches execute (``dagster.executor``):
+    in the run's process, or each in its own (``medradar run`` always runs in process)."""
+    if settings.dagster.executor == "multiprocess":
+        return multiprocess_executor.configured({"max_concurrent": settings.dagster.max_concurrent})
+    return in_process_executor
+
+
 def build_definitions(settings: Settings) -> Definitions:
     digests, digest_schedules = digest_definitions(settings)
     return Definitions(
+        executor=executor(settings),
         assets=[*ASSETS, assets.alert_outbox, *digests],
         asset_checks=ASSET_CHECKS,
         jobs=[ingest_job, reprocess_job, translate_pending_job, alerts_job],

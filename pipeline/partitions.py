@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from dagster import (
     AssetExecutionContext,
@@ -22,6 +23,7 @@ SOURCE_DAY = MultiPartitionsDefinition({"source": SOURCE_PARTITIONS, "day": DAY_
 # Dagster tags each run of a multi-partition with one tag per dimension; the queued run
 # coordinator limits concurrent runs per value of this tag (see dagster.yaml).
 SOURCE_TAG = "dagster/partition/source"
+DAY_TAG = "dagster/partition/day"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,12 @@ class SourceDay:
     @property
     def key(self) -> MultiPartitionKey:
         return MultiPartitionKey({"source": self.source_id, "day": self.day.isoformat()})
+
+    @classmethod
+    def between(cls, source_ids: Iterable[str], since: date, until: date) -> list[SourceDay]:
+        """Every (source, day) from ``since`` to ``until`` inclusive, oldest day first."""
+        days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
+        return [cls(source_id, day) for day in days for source_id in source_ids]
 
     @classmethod
     def of(cls, context: AssetExecutionContext) -> SourceDay:

@@ -13,7 +13,7 @@ import pytest
 from pipeline.sample_site.server import serve_sample_site
 from tests.support import build_nli_model, build_tiny_marian, write_sample_config
 
-pytest_plugins = ["tests.engines"]
+pytest_plugins = ["tests.engines", "tests.postgres"]
 
 
 @pytest.fixture(autouse=True)

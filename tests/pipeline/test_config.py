@@ -147,6 +147,7 @@ def test_the_model_event_and_fx_sections_as_documented(tmp_path):
     assert documented.models == defaults.models
     assert documented.events == defaults.events and documented.fx == defaults.fx
     assert documented.alerts == defaults.alerts
+    assert documented.dagster == defaults.dagster
     assert documented.event_head_path == documented.data_dir / "models" / "event-head"
 
     config = write(tmp_path / "other.yaml", "models:\n  head: {path: heads/v1}\nevents: {store_path: ev.sqlite}\n")

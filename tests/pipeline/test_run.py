@@ -46,6 +46,16 @@ def test_run_materialises_every_stage_and_rerunning_changes_nothing(tmp_path, sa
     )
     assert len(checks) == 3 and all(c.event.dagster_event.event_specific_data.passed for c in checks)
     assert {run.tags["dagster/partition/source"] for run in runs} == {"medtech-wire", "yixie-guancha"}
+    # Each command ends with a per-stage summary: the sums of its runs' asset metadata as the
+    # instance recorded them (and the Dagster UI shows them).
+    from pipeline.console import stage_summary_lines
+    from pipeline.runner import StageSummary, run_report
+
+    first_runs = [run for run in runs if run.tags["medradar/command"] == runs[-1].tags["medradar/command"]]
+    summary = StageSummary.of(run_report(instance, run) for run in first_runs)
+    assert len(first_runs) == 2 and summary.extracted == 11 and summary.indexed == 11
+    for line in stage_summary_lines(summary):
+        assert f"  {line}\n" in first.stdout
     assert instance.get_latest_materialization_event(
         __import__("dagster").AssetKey("search_index")
     ) is not None

@@ -1,0 +1,201 @@
+"""The team deployment for real: Dagster storage on a PostgreSQL server (tests/postgres.py),
+`medradar backfill` over source × day partitions run by the Dagster daemon as parallel runs,
+the multiprocess executor; a re-run changes nothing; a daemon killed half way through a
+back-fill and started again finishes it without running a finished partition twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus
+from dagster._core.execution.backfill import BulkActionStatus
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+
+from pipeline.backfill import daemon_command
+from pipeline.config import load_settings
+from pipeline.eventstore import EventStore
+from pipeline.notify.mailserver import LocalMailServer
+from pipeline.runner import StageSummary, run_report
+from search.query import SearchQuery
+from search.sqlite import SqliteBackend
+from spiders.rawstore import RawStore
+from tests.support import medradar
+
+pytestmark = pytest.mark.e2e
+
+SOURCES = ("medtech-wire", "yixie-guancha")
+
+
+def team_config(config: Path, executor: str, smtp_port: int | None = None) -> Path:
+    text = config.read_text() + f"dagster:\n  instance: team\n  executor: {executor}\n"
+    if smtp_port:
+        text += f"alerts:\n  smtp:\n    host: 127.0.0.1\n    port: {smtp_port}\n"
+    config.write_text(text)
+    return config
+
+
+def instance_of(config: Path) -> DagsterInstance:
+    return DagsterInstance.from_config(str(load_settings(config).dagster_home))
+
+
+def backfill_id(stdout: str) -> str:
+    return re.search(r"back-fill (\w+): ", stdout).group(1)
+
+
+def stage_summary(stdout: str) -> dict[str, str]:
+    block = stdout.split("per stage:\n", 1)[1].splitlines()
+    return {line.split()[0]: " ".join(line.split()[1:]) for line in block[:7]}
+
+
+def state(config: Path) -> dict:
+    """What the pipeline holds: stored article pages, index, events, per-partition articles."""
+    settings = load_settings(config)
+    store = RawStore(settings.raw_dir)
+    article_pages = [
+        page.url for source in SOURCES for day in store.days(source) for page in store.pages(source, day)
+        if page.kind == "article" and page.ok
+    ]
+    with SqliteBackend(settings.index_path) as index:
+        indexed = sorted(hit.id for hit in index.search(SearchQuery(limit=100)).hits)
+    with EventStore(settings.events_path, settings.events.window_days) as events:
+        event_ids = sorted((e.id, tuple(e.article_ids)) for e in events.events())
+    return {"article_pages": sorted(article_pages), "indexed": indexed, "events": event_ids}
+
+
+def test_a_backfill_on_postgres_runs_partitions_in_parallel_and_rerunning_changes_nothing(
+    sample_config, postgres_url, monkeypatch
+):
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_url)
+    with LocalMailServer() as mail:
+        config = team_config(sample_config, "multiprocess", mail.port)
+        watch = medradar("--config", str(config), "watch", "add", "ortho", "", "--type", "merger_acquisition",
+                         "--email", "analyst@example.com")  # fmt: skip
+        assert watch.returncode == 0, watch.stderr
+        done = medradar("--config", str(config), "backfill", "--since", "2025-06-01", "--until", "2025-06-02")
+        assert done.returncode == 0, done.stderr + done.stdout
+        first = state(config)
+        assert len(mail.messages) == 1  # Stryker–Inari, reported by both outlets: one alert
+
+        instance = instance_of(config)
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        [backfill] = instance.get_backfills()
+        assert backfill.backfill_id == backfill_id(done.stdout) and backfill.status == BulkActionStatus.COMPLETED_SUCCESS
+        runs = instance.get_runs()
+        assert len(runs) == 4 and all(run.status == DagsterRunStatus.SUCCESS for run in runs)
+        assert all(run.tags[BACKFILL_ID_TAG] == backfill.backfill_id for run in runs)
+        partitions = Counter((run.tags["dagster/partition/source"], run.tags["dagster/partition/day"]) for run in runs)
+        assert partitions == {(s, d): 1 for s in SOURCES for d in ("2025-06-01", "2025-06-02")}
+        # every stage of a partition in one run, each step in its own process
+        for run in runs:
+            records = instance.get_records_for_run(run.run_id).records
+            messages = " ".join(r.event_log_entry.message or "" for r in records)
+            assert "multiprocess executor" in messages
+            starts = [r.event_log_entry.dagster_event for r in records if r.event_log_entry.is_dagster_event
+                      and r.event_log_entry.dagster_event.event_type_value == "STEP_START"]  # fmt: skip
+            # the six stages and the event_coverage check, each in a process of its own
+            assert {e.step_key for e in starts} >= {"raw_pages", "search_index"} and len(starts) == 7
+            assert len({e.pid for e in starts}) == 7
+        # two runs overlapped in time: partitions of different sources ran in parallel
+        spans = sorted((r.start_time, r.end_time) for r in instance.get_run_records())
+        assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+        # The per-stage summary is the sum of the assets' metadata in the Dagster instance.
+        summary = StageSummary.of(run_report(instance, run) for run in runs)
+        printed = stage_summary(done.stdout)
+        assert printed["extract"].startswith(f"extracted {summary.extracted} of {summary.article_pages}")
+        metadata_sum = sum(
+            record.asset_materialization.metadata["extracted"].value
+            for record in instance.fetch_materializations(AssetKey("articles"), limit=100).records
+        )
+        assert summary.extracted == metadata_sum == 11
+        assert printed["crawl"] == f"fetched {summary.fetched}, failed 0" and summary.fetched > 0
+        assert printed["index"] == "indexed 11, unchanged 0, failed 0"
+        assert printed["runs"] == "4 succeeded, 0 failed"
+
+        # Re-running a partition changes nothing: no page fetched twice, no article, event or alert doubled.
+        again = medradar("--config", str(config), "backfill", "--since", "2025-06-01", "--until", "2025-06-01",
+                         "--source", "yixie-guancha")  # fmt: skip
+        assert again.returncode == 0, again.stderr + again.stdout
+        assert "index      indexed 0, unchanged 6" in again.stdout
+        after = state(config)
+        assert after == first and len(after["article_pages"]) == len(set(after["article_pages"])) == 11
+        assert len(after["indexed"]) == 11
+        assert len(mail.messages) == 1
+        instance = instance_of(config)
+        assert len(instance.get_backfills()) == 2 and len(instance.get_runs()) == 5
+
+
+def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeating_partitions(
+    sample_config, postgres_url, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_url)
+    config = team_config(sample_config, "in_process")
+    days = ("2025-06-01", "2025-06-02")
+    submitted = medradar("--config", str(config), "backfill", "--since", days[0], "--until", days[-1], "--detach")
+    assert submitted.returncode == 0, submitted.stderr
+    backfill = backfill_id(submitted.stdout)
+    settings = load_settings(config)
+    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), "MEDRADAR_CONFIG": str(config)}
+    instance = instance_of(config)
+
+    def start_daemon(name: str) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the test's tmp_path
+        return subprocess.Popen(daemon_command(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_for(condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(1)
+
+    def succeeded() -> list:
+        return [r for r in instance.get_runs() if r.status == DagsterRunStatus.SUCCESS]
+
+    daemon = start_daemon("first")
+    try:
+        wait_for(lambda: len(succeeded()) >= 1, 300, "a first partition")
+        # The daemon only: the runs it launched live on in their own processes (the code
+        # server that started them exits once they finish), as when the daemon process alone dies.
+        os.kill(daemon.pid, signal.SIGKILL)
+        daemon.wait()
+        done_before = {r.run_id for r in succeeded()}
+        assert len(done_before) < 4 and instance.get_backfill(backfill).status == BulkActionStatus.REQUESTED
+        restarted = start_daemon("restarted")
+        try:
+            wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 420, "the back-fill")
+        finally:
+            _kill_group(restarted)
+    finally:
+        _kill_group(daemon)  # whatever the first daemon left, if the test failed early
+    assert instance.get_backfill(backfill).status == BulkActionStatus.COMPLETED_SUCCESS
+    runs = instance.get_runs()
+    # one run per partition, the finished ones kept and not run again
+    partitions = Counter((run.tags["dagster/partition/source"], run.tags["dagster/partition/day"]) for run in runs)
+    assert partitions == {(s, d): 1 for s in SOURCES for d in days}
+    assert all(run.status == DagsterRunStatus.SUCCESS for run in runs) and done_before <= {r.run_id for r in runs}
+    raw = instance.fetch_materializations(AssetKey("raw_pages"), limit=100).records
+    assert Counter(record.partition_key for record in raw) == {str(k): 1 for k in _keys(days)}
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """The daemon and what it started (its code server, run workers left behind)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _keys(days: tuple[str, ...]):
+    from pipeline.partitions import SourceDay
+
+    return [SourceDay(source, date.fromisoformat(day)).key for source in SOURCES for day in days]
