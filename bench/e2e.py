@@ -180,6 +180,32 @@ def write_config(directory: Path, web_sources: list, backend: str, es_urls: list
     return path
 
 
+def prefill(config: Path, count: int) -> None:
+    """Fill the run's embedded index and event store with ``count`` articles first (real news
+    sentences, bench/search_backends.py's), so its memory is measured at that scale: the
+    stages read and rebuild across what the stores hold (events are recomputed from every
+    stored mention)."""
+    from datetime import date, timedelta
+
+    from bench.search_backends import articles
+    from pipeline.config import load_settings
+    from pipeline.eventstore import EventStore
+    from search.backend import open_backend
+
+    settings = load_settings(config)
+    made = articles(count)
+    print(f"  prefilling {count:,} articles (index and event store)…", flush=True)
+    with (
+        open_backend("sqlite", sqlite_path=settings.index_path) as index,
+        EventStore(settings.events_path, settings.events.window_days) as store,
+    ):
+        for number, start in enumerate(range(0, count, 10_000)):
+            chunk = made[start : start + 10_000]
+            index.upsert(chunk)
+            store.replace_partition(f"prefill-{number}", date(2024, 1, 1) + timedelta(days=number), chunk)
+        print(f"  the index holds {index.count():,} articles, the event store {len(store.events()):,} events", flush=True)
+
+
 def start_web(pages: int, zh_share: float, sources_file: Path) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, str(REPO_ROOT / "bench" / "scale_web.py"), "--pages", str(pages), "--zh-share", str(zh_share),
@@ -240,6 +266,8 @@ def main() -> None:
     parser.add_argument("--langs", nargs="+", default=["en", "zh"], choices=["en", "zh"])
     parser.add_argument("--profile-only", metavar="STAGE", help="only profile STAGE (sqlite, first language)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the slowest stage")
+    parser.add_argument("--prefill", type=int, default=0, metavar="N",
+                        help="the embedded index and event store hold N articles before each sqlite run (memory at scale)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "e2e.md")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -284,6 +312,8 @@ def main() -> None:
                     sources = [s for s in all_sources if s.language == lang]
                     print(f"{backend} {lang}: {len(sources)} source(s)…", flush=True)
                     config = write_config(tmp_path / f"{backend}-{lang}", sources, backend, urls, model, ct2)
+                    if args.prefill and backend == "sqlite":
+                        prefill(config, args.prefill)
                     results[(backend, lang)] = figures = run_worker(config, [s.id for s in sources], tmp_path / f"{backend}-{lang}.json")
                     indexed = figures["counts"]["search_index"]
                     print(f"  {indexed} indexed in {figures['process']['wall']:.0f} s "
@@ -312,6 +342,8 @@ def main() -> None:
 def write_results(args: argparse.Namespace, banner: str, load: float, results: dict, profile: tuple | None) -> None:
     command = "`.venv/bin/python bench/e2e.py " + f"--pages {args.pages} --zh-share {args.zh_share}" + (
         f" --backends {' '.join(args.backends)}" if args.backends != ["sqlite", "elasticsearch"] else ""
+    ) + (f" --langs {' '.join(args.langs)}" if args.langs != ["en", "zh"] else "") + (
+        f" --prefill {args.prefill}" if args.prefill else ""
     ) + "`"
     lines = [
         "# End-to-end benchmark: crawl → index on a local fixture web",
@@ -323,6 +355,8 @@ def write_results(args: argparse.Namespace, banner: str, load: float, results: d
         f"Fixture web: {banner.split(' at ')[0].removeprefix('serving ')} (see bench/scale_web.py). "
         "Translation: random-weight opus-mt-zh-en of the real architecture, CTranslate2 int8, title + 3 lead "
         "sentences, 2 threads (see the module docstring: pessimistic). Zero-shot NLI off, no head: rules layer.",
+        *([f"Before each sqlite run its index and event store already held {args.prefill:,} articles (`--prefill`): "
+           "memory and speed at that scale.", ""] if args.prefill else []),
         "",
         "## End to end (the worker process: start-up, imports, model loading included)",
         "",
