@@ -313,6 +313,21 @@ def demo(
     )
 
 
+# The option a problem in a query (or watch) is reported under.
+_QUERY_OPTIONS = {
+    "types": "--type", "langs": "--lang", "sources": "--source", "parties": "--party", "statuses": "--status",
+    "min_usd": "--min-usd", "text": "QUERY", "query": "QUERY", "emails": "--email", "webhooks": "--webhook",
+    "name": "NAME", "facets": "--facet",
+}  # fmt: skip
+
+
+def _usage_error(invalid: ValidationError) -> typer.BadParameter:
+    problem = invalid.errors()[0]
+    where = [str(part) for part in problem["loc"]]
+    option = next((_QUERY_OPTIONS[part] for part in reversed(where) if part in _QUERY_OPTIONS), "--" + ".".join(where))
+    return typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option)
+
+
 @app.command(
     epilog='Example: medradar search "Mayo Clinic" --type partnership --since 2025-01-01\n\n'
     "Example: medradar search '' --type merger_acquisition --party Stryker --min-usd 1e9"
@@ -343,14 +358,7 @@ def search(
             sort=sort, after=after, facets=facet, histogram=histogram,
         )  # fmt: skip
     except ValidationError as invalid:
-        problem = invalid.errors()[0]
-        option = {
-            "types": "--type", "langs": "--lang", "text": "QUERY", "facets": "--facet", "parties": "--party",
-            "statuses": "--status", "min_usd": "--min-usd",
-        }.get(
-            str(problem["loc"][0]), f"--{problem['loc'][0]}"
-        )
-        raise typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option) from None
+        raise _usage_error(invalid) from None
     settings: Settings = ctx.obj.settings
     if settings.search.backend == "sqlite" and not settings.index_path.exists():
         raise Failed(f"no index at {settings.index_path} yet: run `medradar demo` or `medradar run` first")
@@ -734,20 +742,6 @@ watch_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(watch_app, name="watch")
-
-_QUERY_OPTIONS = {
-    "types": "--type", "langs": "--lang", "sources": "--source", "parties": "--party", "statuses": "--status",
-    "min_usd": "--min-usd", "text": "QUERY", "query": "QUERY", "emails": "--email", "webhooks": "--webhook",
-    "name": "NAME",
-}  # fmt: skip
-
-
-def _usage_error(invalid: ValidationError) -> typer.BadParameter:
-    problem = invalid.errors()[0]
-    where = [str(part) for part in problem["loc"]]
-    option = next((_QUERY_OPTIONS[part] for part in reversed(where) if part in _QUERY_OPTIONS), "--" + ".".join(where))
-    return typer.BadParameter(problem["msg"].removeprefix("Value error, "), param_hint=option)
-
 
 @watch_app.command(
     "add",
