@@ -45,6 +45,8 @@ KINDS = ("articles", "events", "watches")
 RETRY_LATER = {"cluster_block_exception"}
 # Bulk results counted in UpsertStats ("noop": an update that changed nothing).
 COUNTERS = {"created": "inserted", "updated": "updated", "noop": "unchanged"}
+# What a create answers for an id the index already holds: that article is then updated.
+EXISTS = "version_conflict_engine_exception"
 MSEARCH_BATCH = 50
 MATCH_IDS_BATCH = 5000
 PERCOLATE_BATCH = 100
@@ -203,57 +205,60 @@ class ClusterBackend:
             raise ClusterUnavailable(f"{len(later)} document(s) refused for now (index blocked for writing)")
 
     def _write_chunk(self, chunk: list[EnrichedArticle]) -> ChunkOutcome:
+        """Create each article; those the index already holds are updated instead, and come back
+        "noop" when nothing changed. Creating first spares the engine the update path (a lookup,
+        then the merged document parsed again) for what is new, which is most of what is written."""
         outcome = ChunkOutcome()
         by_id = {article.id: article for article in chunk}
-        refused: list[tuple[EnrichedArticle, str]] = []
-        accepted, created = [], set()
-        for doc_id, result, error in self._bulk([self._article_action(article) for article in chunk]):
-            if error is None:
-                outcome.counts[COUNTERS.get(result, "unchanged")] += 1
-                accepted.append(by_id[doc_id])
-                if result == "created":
-                    created.add(doc_id)
-            elif error.kind in RETRY_LATER:
-                outcome.later.append(by_id[doc_id])
-            else:
-                outcome.errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
-                refused.append((by_id[doc_id], str(error)))
-        self.spool.reject(refused)
-        for doc_id, _, error in self._bulk(self._event_actions(accepted, created)):
+        documents = {article.id: index_document(article, cjk=self.caps.cjk) for article in chunk}
+        created: set[str] = set()
+        known: list[str] = []
+        for doc_id, result, error in self._bulk([self._article_action("create", *item) for item in documents.items()]):
+            if error is not None and error.kind == EXISTS:
+                known.append(doc_id)
+            elif outcome.record(by_id[doc_id], result, error):
+                created.add(doc_id)
+        for doc_id, result, error in self._bulk([self._article_action("update", i, documents[i]) for i in known]):
+            outcome.record(by_id[doc_id], result, error)
+        self.spool.reject(outcome.refused)
+        for doc_id, _, error in self._bulk(self._event_actions(outcome.accepted, created)):
             if error is not None:
                 outcome.event_errors.append(DocumentError(id=doc_id, status=error.status, reason=str(error)))
         retry_later = {article.id for article in outcome.later}
         outcome.done = [article.id for article in chunk if article.id not in retry_later]
         return outcome
 
-    def _article_action(self, article: EnrichedArticle) -> dict[str, Any]:
-        # An update with the whole document: "noop" when nothing changed, so re-runs write nothing.
-        return {
-            "_op_type": "update",
-            "_index": self.alias("articles"),
-            "_id": article.id,
-            "doc": index_document(article, cjk=self.caps.cjk),
-            "doc_as_upsert": True,
-        }
+    def _article_action(self, op: str, doc_id: str, document: dict[str, Any]) -> dict[str, Any]:
+        index = self.alias("articles")
+        if op == "create":
+            return {"_op_type": "create", "_index": index, "_id": doc_id, "_source": document}
+        # The whole document as an update: "noop" when nothing changed, so re-runs write nothing.
+        return {"_op_type": "update", "_index": index, "_id": doc_id, "doc": document, "doc_as_upsert": True}
 
     def _event_actions(self, articles: list[EnrichedArticle], created: set[str] = frozenset()) -> list[dict[str, Any]]:
         """Each article's events as documents, and deletions of the events it no longer reports
-        (looked up only for articles that existed before)."""
+        (looked up only for articles that existed before). A new article's events are written
+        whole; an existing one's are updated, "noop" when unchanged."""
         if not articles:
             return []
-        wanted = {doc_id: document for article in articles for doc_id, document in event_documents(article)}
+        index = self.alias("events")
         known = [article.id for article in articles if article.id not in created]
         existing = set()
         if known:
             query = {"query": {"terms": {"article_id": known}}, "_source": False}
-            existing = {hit["_id"] for hit in self.engine.scan(self.alias("events"), query)}
-        index = self.alias("events")
-        actions: list[dict[str, Any]] = [
-            {"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in sorted(existing - set(wanted))
-        ]
-        for doc_id, document in wanted.items():
-            actions.append({"_op_type": "update", "_index": index, "_id": doc_id, "doc": document, "doc_as_upsert": True})
-        return actions
+            existing = {hit["_id"] for hit in self.engine.scan(index, query)}
+        actions: list[dict[str, Any]] = []
+        wanted: set[str] = set()
+        for article in articles:
+            for doc_id, document in event_documents(article):
+                wanted.add(doc_id)
+                if article.id in created:
+                    actions.append({"_index": index, "_id": doc_id, "_source": document})
+                else:
+                    update = {"_op_type": "update", "doc": document, "doc_as_upsert": True}
+                    actions.append({"_index": index, "_id": doc_id, **update})
+        deletions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in sorted(existing - wanted)]
+        return deletions + actions
 
     def _bulk(self, actions: list[dict[str, Any]]) -> list[tuple[str, str, ClusterError | None]]:
         """(id, result, error) per action, through the client's streaming bulk helper."""
@@ -481,10 +486,24 @@ class ChunkOutcome:
     """What writing one chunk did, added to the batch's UpsertStats by the writing thread."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    accepted: list[EnrichedArticle] = field(default_factory=list)
+    refused: list[tuple[EnrichedArticle, str]] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
     event_errors: list[DocumentError] = field(default_factory=list)
     later: list[EnrichedArticle] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
+
+    def record(self, article: EnrichedArticle, result: str, error: ClusterError | None) -> bool:
+        """One article's bulk result; whether the index took it."""
+        if error is None:
+            self.counts[COUNTERS.get(result, "unchanged")] += 1
+            self.accepted.append(article)
+        elif error.kind in RETRY_LATER:
+            self.later.append(article)
+        else:
+            self.errors.append(DocumentError(id=article.id, status=error.status, reason=str(error)))
+            self.refused.append((article, str(error)))
+        return error is None
 
     def add_to(self, stats: UpsertStats) -> None:
         for counter, number in self.counts.items():

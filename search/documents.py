@@ -9,7 +9,7 @@ from typing import Any
 
 from enrich.schema import EnrichedArticle
 from search.query import party_keys_of
-from search.segment import break_words, has_han, index_tokens, unbreak_words
+from search.segment import break_words, has_han, index_tokens, unbreak_words, without_han
 
 # Snippet length in characters; Chinese text gets half, as each character is a wide glyph.
 SNIPPET_CHARS = 220
@@ -26,6 +26,11 @@ CJK_SUFFIX = "_cjk"  # title_cjk: a Chinese headline again, for engines with the
 # Bigrams of headlines only: those of bodies halved OpenSearch's bulk rate, for ranking alone
 # (bench/search_backends.py; figures in the README).
 CJK_FIELDS = ("title",)
+# A body with Chinese is stored here as it is; ``text`` then holds only its other words (Latin
+# names, figures) for the English analyzer, since its Chinese is matched on ``text_zh``. One
+# token per Han character there took a fifth of the engine's indexing time and only served
+# highlighting, which for such an article is done as the embedded index does it (``snippet``).
+ORIGINAL_TEXT = "text_original"
 
 
 def sort_date(article: EnrichedArticle) -> datetime:
@@ -61,12 +66,16 @@ def max_usd(article: EnrichedArticle) -> float | None:
 
 
 def index_document(article: EnrichedArticle, cjk: bool = False) -> dict[str, Any]:
-    """The document a cluster indexes: every field of the article, plus the derived ones.
+    """The document a cluster indexes: every field of the article, plus the derived ones
+    (a body with Chinese: see ``ORIGINAL_TEXT``).
 
     A Chinese headline also goes, as it is, to ``title_cjk`` when the engine has the cjk
     analyzer: a field of its own (not a sub-field of title) so that English articles are not
     analysed again for bigrams they do not need."""
     document = article.model_dump(mode="json")
+    if has_han(article.text):
+        document[ORIGINAL_TEXT] = article.text
+        document["text"] = without_han(article.text)
     for name in TEXT_FIELDS:
         if document.get(name):
             document[name] = break_words(document[name])
@@ -107,11 +116,16 @@ def event_documents(article: EnrichedArticle) -> list[tuple[str, dict[str, Any]]
 
 
 def stored_fields(document: dict[str, Any]) -> dict[str, Any]:
-    """A cluster document's fields as the article has them (without the cuts of ``break_words``)."""
-    return {
+    """A cluster document's fields as the article has them (without the cuts of ``break_words``,
+    the body as it was written)."""
+    fields = {
         key: unbreak_words(value) if key in TEXT_FIELDS and isinstance(value, str) else value
         for key, value in document.items()
+        if key != ORIGINAL_TEXT
     }
+    if ORIGINAL_TEXT in document:
+        fields["text"] = document[ORIGINAL_TEXT]
+    return fields
 
 
 def article_from_document(document: dict[str, Any]) -> EnrichedArticle:

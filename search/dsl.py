@@ -5,8 +5,10 @@ the shared query model.
 How text is searched (the same words match as in the embedded index):
 
 - ``title`` and ``text`` are analysed with the standard tokenizer, lower-casing and Porter
-  stemming (``acquired`` finds ``acquire``); Chinese there is one token per character, which
-  only serves highlighting.
+  stemming (``acquired`` finds ``acquire``). A headline's Chinese is one token per character
+  there. A body's Chinese is not given to this analyzer at all: ``text`` then holds the body's
+  other words, the body itself is kept (not indexed) in ``text_original``, and its snippet is
+  found in Python, as the embedded index finds every snippet.
 - Chinese is matched on ``title_zh`` / ``text_zh``: the text cut into words by jieba in
   Python (``search.segment``, the embedded index's segmentation) and indexed with the
   built-in ``whitespace`` analyzer, so no engine plugin is needed.
@@ -34,6 +36,7 @@ from search.documents import (
     CJK_SUFFIX,
     LABELS,
     MAX_USD,
+    ORIGINAL_TEXT,
     PARTY_KEYS,
     SORT_DATE,
     STATUSES,
@@ -52,11 +55,15 @@ ENGLISH = "medradar_english"
 # Highlight markers: private-use characters, so a fragment is plain text with marked spans.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 # What the documents hold beyond their mappings: raised when search.documents changes what it
-# derives (2: words cut at in-word apostrophes, stops and commas), so older indices are
+# derives (2: words cut at in-word apostrophes, stops and commas; 3: a body with Chinese kept
+# whole in text_original, text holding its other words), so older indices are
 # reported outdated and `medradar index rebuild` brings them level.
-DOCUMENT_FORMAT = 2
+DOCUMENT_FORMAT = 3
 FACET_FIELDS = {"types": LABELS, "langs": "lang", "sources": "source_id"}
-HIT_FIELDS = ["id", "title", "title_en", "url", "source_id", "lang", "published_at", "events.type", "text", "text_en"]
+HIT_FIELDS = [
+    "id", "title", "title_en", "url", "source_id", "lang", "published_at", "events.type",
+    "text", ORIGINAL_TEXT, "text_en",
+]  # fmt: skip
 
 
 class Capabilities(BaseModel):
@@ -371,11 +378,14 @@ def search_result(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
 def _hit(raw: dict[str, Any], words: list[str]) -> SearchHit:
     source = stored_fields(raw["_source"])
     found = raw.get("highlight", {})
-    text, fragment, lang = source.get("text") or "", (found.get("text") or [""])[0], source["lang"]
+    text, lang = source.get("text") or "", source["lang"]
+    if ORIGINAL_TEXT in raw["_source"]:  # its Chinese is not in the highlighted field
+        shown, spans = snippet(text, words, snippet_width(lang))
+    else:
+        shown, spans = fragment_snippet(text, (found.get("text") or [""])[0], lang)
     translated = (found.get("text_en") or [""])[0]
-    if MARK_OPEN not in fragment and MARK_OPEN in translated:
-        text, fragment, lang = source.get("text_en") or "", translated, "en"  # found by its translation: show where
-    shown, spans = fragment_snippet(text, fragment, lang)
+    if not spans and MARK_OPEN in translated:  # found by its translation: show where
+        shown, spans = fragment_snippet(source.get("text_en") or "", translated, "en")
     english = source.get("text_en")
     english_snippet, english_spans = snippet(english, words) if english else (None, [])
     published = source.get("published_at")

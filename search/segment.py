@@ -30,6 +30,10 @@ _TOKEN = re.compile(r"[^\W_]+")
 # Elasticsearch node has no char filter that could do it in the engine.
 _WORD_JOINER = re.compile(r"(['.:,;_\u00b7\u05f4\u2018\u2019\u2024\u2027\u2044\ufe10\ufe13\ufe14\ufe50\ufe52\ufe54\ufe55\uff07\uff0c\uff0e\uff1a\uff1b])(?<=[^\W_].)(?=[^\W_])")
 WORD_BREAK = "\u200b"
+# What stands for a run of Chinese in text given to an engine's English analyzer: a token of
+# its own to the standard tokenizer (an emoji, 🀄), so that no phrase matches across the run,
+# and one that no query can ask for (a query keeps only terms with a letter or digit).
+HAN_STAND_IN = "\U0001f004"
 
 
 def segment(text: str) -> str:
@@ -75,6 +79,11 @@ def _broken(match: re.Match[str]) -> str:
 
 def unbreak_words(text: str) -> str:
     return text.replace(WORD_BREAK, "")
+
+
+def without_han(text: str) -> str:
+    """``text`` with each Han run replaced by one stand-in word: its other words, in order."""
+    return _HAN_RUN.sub(f" {HAN_STAND_IN} ", text)
 
 
 def index_tokens(text: str) -> list[str]:

@@ -70,6 +70,9 @@ WRITTEN = [
     # possessives, abbreviations and numbers: words the clusters' tokenizer would keep joined
     article("c14", "Medtronic’s board backs the U.S. order", "Medtronic's shares rose 3.5% on a 1,000-unit order.",
             "en", [], "eu-med", day(2, 3)),
+    # Latin words inside a Chinese body: found as words, never as a phrase across the Chinese
+    article("c15", "手术机器人获批上市", "Hugo系统获得FDA批准，Intuitive Surgical表示欢迎。", "zh", [],
+            "cn-tech", day(4, 8)),
 ]  # fmt: skip
 
 _LABEL_CYCLE = [[], ["funding"], ["regulatory"], ["partnership"], ["ai", "licensing"]]

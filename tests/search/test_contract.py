@@ -192,6 +192,17 @@ def test_snippets_are_plain_text_with_the_matches_marked(index):
     [c14] = index.search(SearchQuery(text="shares")).hits
     assert c14.snippet == BY_ID["c14"].text and c14.title == BY_ID["c14"].title
     assert [c14.snippet[a:b] for a, b in c14.highlights] == ["shares"]
+    [c15] = index.search(SearchQuery(text="Intuitive", langs=["zh"])).hits
+    assert c15.snippet == BY_ID["c15"].text
+    assert [c15.snippet[a:b] for a, b in c15.highlights] == ["Intuitive"]
+
+
+def test_latin_words_in_a_chinese_body_are_words_not_a_phrase_across_the_chinese(index):
+    def found(text: str) -> list[str]:
+        return [hit.id for hit in index.search(SearchQuery(text=text, langs=["zh"])).hits]
+
+    assert found("Hugo") == found("fda") == found('"Intuitive Surgical"') == found("Hugo 获批") == ["c15"]
+    assert found('"Hugo FDA"') == found('"FDA Intuitive"') == []
 
 
 @pytest.mark.parametrize(

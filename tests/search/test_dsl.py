@@ -1,5 +1,5 @@
 """The cluster DSL without an engine: mappings follow the schema, user text stays data,
-highlighted fragments become plain snippets with spans."""
+highlighted fragments become plain snippets with spans, documents give back their articles."""
 
 import json
 from datetime import datetime
@@ -7,8 +7,11 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from enrich.schema import EnrichedArticle
+from search.documents import ORIGINAL_TEXT, article_from_document, index_document
 from search.dsl import MARK_CLOSE, MARK_OPEN, Capabilities, article_properties, fragment_snippet, mapping_for, search_body
 from search.query import SearchQuery
+from search.segment import has_han
+from tests.search.corpus import BY_ID
 
 
 def test_every_field_of_the_article_schema_is_mapped():
@@ -51,3 +54,12 @@ def test_a_highlighted_fragment_becomes_a_plain_snippet_with_spans():
     chinese = f"双方将开展{MARK_OPEN}合{MARK_CLOSE}{MARK_OPEN}作{MARK_CLOSE}。"
     snippet, spans = fragment_snippet("双方将开展合作。", chinese, "zh")
     assert snippet == "双方将开展合作。" and [snippet[a:b] for a, b in spans] == ["合作"]
+
+
+def test_a_cluster_document_gives_back_the_article_it_was_made_from():
+    for article in (BY_ID["c14"], BY_ID["c15"], BY_ID["c01"]):
+        document = json.loads(json.dumps(index_document(article, cjk=True)))
+        assert article_from_document(document) == article
+    chinese = index_document(BY_ID["c15"])
+    assert chinese[ORIGINAL_TEXT] == BY_ID["c15"].text and not has_han(chinese["text"])
+    assert "Intuitive" in chinese["text"] and ORIGINAL_TEXT not in index_document(BY_ID["c14"])
