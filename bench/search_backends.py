@@ -16,7 +16,8 @@ figures in context: the engine's own rate on the same articles (title and text, 
 analyzer, plain index, the client's bulk helper: how ../shared/search-engines.md measured the
 engines) and MedRadar's documents pre-built into MedRadar's mapping (the engine's share of the
 cost: the segmented Chinese fields, keywords, dates, events). MedRadar's upsert adds the
-client's share (jieba segmentation, documents, create, or update-if-changed for what the index holds, event documents).
+client's share (jieba segmentation, documents, event documents; a create per article, and an
+update-if-changed for those the index already holds).
 The engines are started here (one node each, 1 GB heap) and stopped afterwards.
 Results go to bench/results/search_backends.md (and .json).
 """
