@@ -15,12 +15,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 
 from pipeline.backfill import daemon_command
 from pipeline.config import load_settings
+from pipeline.instance import TEAM_DAGSTER_YAML
 from pipeline.eventstore import EventStore
 from pipeline.notify.mailserver import LocalMailServer
 from pipeline.runner import StageSummary, run_report
@@ -148,21 +150,14 @@ def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeati
     instance = instance_of(config)
 
     def start_daemon(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the test's tmp_path
-        return subprocess.Popen(daemon_command(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_for(condition, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(1)
+        return _start_daemon(env, tmp_path / f"{name}.log")
 
     def succeeded() -> list:
         return [r for r in instance.get_runs() if r.status == DagsterRunStatus.SUCCESS]
 
     daemon = start_daemon("first")
     try:
-        wait_for(lambda: len(succeeded()) >= 1, 300, "a first partition")
+        _wait_for(lambda: len(succeeded()) >= 1, 300, "a first partition")
         # The daemon only: the runs it launched live on in their own processes (the code
         # server that started them exits once they finish), as when the daemon process alone dies.
         os.kill(daemon.pid, signal.SIGKILL)
@@ -171,7 +166,7 @@ def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeati
         assert len(done_before) < 4 and instance.get_backfill(backfill).status == BulkActionStatus.REQUESTED
         restarted = start_daemon("restarted")
         try:
-            wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 420, "the back-fill")
+            _wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 420, "the back-fill")
         finally:
             _kill_group(restarted)
     finally:
@@ -191,6 +186,69 @@ def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeati
         assert not [r for r in records if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START]
     raw = instance.fetch_materializations(AssetKey("raw_pages"), limit=100).records
     assert Counter(record.partition_key for record in raw) == {str(k): 1 for k in _keys(days)}
+
+
+def test_a_run_lost_while_being_launched_is_launched_again_within_the_backfill(
+    sample_config, postgres_url, monkeypatch, tmp_path
+):
+    """The daemon and its code server killed while a run is STARTING: that launch is lost. Run
+    monitoring fails the run for not starting in time and run retries launch it again, within
+    the same back-fill (the team instance's 180 s start timeout shortened to 10 s here)."""
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_url)
+    config = team_config(sample_config, "in_process")
+    home = tmp_path / "dagster"
+    home.mkdir()
+    team = yaml.safe_load(TEAM_DAGSTER_YAML.read_text())
+    assert team["run_retries"]["enabled"] and not team["run_retries"]["retry_on_asset_or_op_failure"]
+    team["run_monitoring"].update(start_timeout_seconds=10, poll_interval_seconds=5)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(team))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    day = "2025-06-01"
+    submitted = medradar("--config", str(config), "backfill", "--since", day, "--until", day, "--detach")
+    assert submitted.returncode == 0, submitted.stderr
+    backfill = backfill_id(submitted.stdout)
+    env = {**os.environ, "MEDRADAR_CONFIG": str(config)}
+    instance = DagsterInstance.from_config(str(home))
+
+    def starting() -> list:
+        return [run for run in instance.get_runs() if run.status == DagsterRunStatus.STARTING]
+
+    daemon = _start_daemon(env, tmp_path / "first.log")
+    try:
+        _wait_for(starting, 300, "a run being launched", poll=0.02)
+        _kill_group(daemon)
+        [lost] = starting()
+        restarted = _start_daemon(env, tmp_path / "restarted.log")
+        try:
+            _wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 300, "the back-fill")
+        finally:
+            _kill_group(restarted)
+    finally:
+        _kill_group(daemon)
+    assert instance.get_backfill(backfill).status == BulkActionStatus.COMPLETED_SUCCESS
+    runs = instance.get_runs()
+    failed = [run for run in runs if run.status != DagsterRunStatus.SUCCESS]
+    assert [run.run_id for run in failed] == [lost.run_id] and lost.tags[BACKFILL_ID_TAG] == backfill
+    assert instance.get_run_by_id(lost.run_id).tags.get("dagster/will_retry") == "true"
+    records = instance.get_records_for_run(lost.run_id).records
+    assert not [r for r in records if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START]
+    done = Counter(run.tags["dagster/partition"] for run in runs if run.status == DagsterRunStatus.SUCCESS)
+    assert done == {str(key): 1 for key in _keys((day,))}
+    raw = instance.fetch_materializations(AssetKey("raw_pages"), limit=100).records
+    assert Counter(record.partition_key for record in raw) == done
+
+
+def _start_daemon(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """``dagster-daemon`` in a process group of its own (with the code server it starts)."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the test's tmp_path
+    return subprocess.Popen(daemon_command(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_for(condition, timeout: float, what: str, poll: float = 1.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(poll)
 
 
 def _kill_group(process: subprocess.Popen) -> None:
