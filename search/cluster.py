@@ -213,12 +213,14 @@ class ClusterBackend:
         documents = {article.id: index_document(article, cjk=self.caps.cjk) for article in chunk}
         created: set[str] = set()
         known: list[str] = []
-        for doc_id, result, error in self._bulk([self._article_action("create", *item) for item in documents.items()]):
+        index = self.alias("articles")
+        creates = [{"_op_type": "create", "_index": index, "_id": i, "_source": doc} for i, doc in documents.items()]
+        for doc_id, result, error in self._bulk(creates):
             if error is not None and error.kind == EXISTS:
                 known.append(doc_id)
             elif outcome.record(by_id[doc_id], result, error):
                 created.add(doc_id)
-        for doc_id, result, error in self._bulk([self._article_action("update", i, documents[i]) for i in known]):
+        for doc_id, result, error in self._bulk([_update_action(index, i, documents[i]) for i in known]):
             outcome.record(by_id[doc_id], result, error)
         self.spool.reject(outcome.refused)
         for doc_id, _, error in self._bulk(self._event_actions(outcome.accepted, created)):
@@ -227,13 +229,6 @@ class ClusterBackend:
         retry_later = {article.id for article in outcome.later}
         outcome.done = [article.id for article in chunk if article.id not in retry_later]
         return outcome
-
-    def _article_action(self, op: str, doc_id: str, document: dict[str, Any]) -> dict[str, Any]:
-        index = self.alias("articles")
-        if op == "create":
-            return {"_op_type": "create", "_index": index, "_id": doc_id, "_source": document}
-        # The whole document as an update: "noop" when nothing changed, so re-runs write nothing.
-        return {"_op_type": "update", "_index": index, "_id": doc_id, "doc": document, "doc_as_upsert": True}
 
     def _event_actions(self, articles: list[EnrichedArticle], created: set[str] = frozenset()) -> list[dict[str, Any]]:
         """Each article's events as documents, and deletions of the events it no longer reports
@@ -255,8 +250,7 @@ class ClusterBackend:
                 if article.id in created:
                     actions.append({"_index": index, "_id": doc_id, "_source": document})
                 else:
-                    update = {"_op_type": "update", "doc": document, "doc_as_upsert": True}
-                    actions.append({"_index": index, "_id": doc_id, **update})
+                    actions.append(_update_action(index, doc_id, document))
         deletions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in sorted(existing - wanted)]
         return deletions + actions
 
@@ -510,6 +504,11 @@ class ChunkOutcome:
             setattr(stats, counter, getattr(stats, counter) + number)
         stats.failed += len(self.errors)
         stats.errors.extend(self.errors + self.event_errors)
+
+
+def _update_action(index: str, doc_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The whole document as an update: "noop" when nothing changed, so re-runs write nothing."""
+    return {"_op_type": "update", "_index": index, "_id": doc_id, "doc": document, "doc_as_upsert": True}
 
 
 def _retryable(error: BaseException) -> bool:
