@@ -22,8 +22,8 @@ from dagster._core.storage.tags import BACKFILL_ID_TAG
 
 from pipeline.backfill import daemon_command
 from pipeline.config import load_settings
-from pipeline.instance import TEAM_DAGSTER_YAML
 from pipeline.eventstore import EventStore
+from pipeline.instance import TEAM_DAGSTER_YAML
 from pipeline.notify.mailserver import LocalMailServer
 from pipeline.runner import StageSummary, run_report
 from search.query import SearchQuery
@@ -166,7 +166,7 @@ def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeati
         assert len(done_before) < 4 and instance.get_backfill(backfill).status == BulkActionStatus.REQUESTED
         restarted = start_daemon("restarted")
         try:
-            _wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 420, "the back-fill")
+            _wait_for_backfill(instance, backfill, 420)
         finally:
             _kill_group(restarted)
     finally:
@@ -181,9 +181,7 @@ def test_a_daemon_killed_mid_backfill_finishes_it_when_restarted_without_repeati
     # Any other run is one the killed daemon was launching: it never started a step, was
     # failed by run monitoring and retried within the back-fill.
     for run in (r for r in runs if r.status != DagsterRunStatus.SUCCESS):
-        assert run.status == DagsterRunStatus.FAILURE and run.tags.get("dagster/will_retry") == "true", run.tags
-        records = instance.get_records_for_run(run.run_id).records
-        assert not [r for r in records if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START]
+        _assert_lost_and_retried(instance, run.run_id)
     raw = instance.fetch_materializations(AssetKey("raw_pages"), limit=100).records
     assert Counter(record.partition_key for record in raw) == {str(k): 1 for k in _keys(days)}
 
@@ -220,7 +218,7 @@ def test_a_run_lost_while_being_launched_is_launched_again_within_the_backfill(
         [lost] = starting()
         restarted = _start_daemon(env, tmp_path / "restarted.log")
         try:
-            _wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), 300, "the back-fill")
+            _wait_for_backfill(instance, backfill, 300)
         finally:
             _kill_group(restarted)
     finally:
@@ -229,9 +227,7 @@ def test_a_run_lost_while_being_launched_is_launched_again_within_the_backfill(
     runs = instance.get_runs()
     failed = [run for run in runs if run.status != DagsterRunStatus.SUCCESS]
     assert [run.run_id for run in failed] == [lost.run_id] and lost.tags[BACKFILL_ID_TAG] == backfill
-    assert instance.get_run_by_id(lost.run_id).tags.get("dagster/will_retry") == "true"
-    records = instance.get_records_for_run(lost.run_id).records
-    assert not [r for r in records if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START]
+    _assert_lost_and_retried(instance, lost.run_id)
     done = Counter(run.tags["dagster/partition"] for run in runs if run.status == DagsterRunStatus.SUCCESS)
     assert done == {str(key): 1 for key in _keys((day,))}
     raw = instance.fetch_materializations(AssetKey("raw_pages"), limit=100).records
@@ -249,6 +245,18 @@ def _wait_for(condition, timeout: float, what: str, poll: float = 1.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(poll)
+
+
+def _wait_for_backfill(instance: DagsterInstance, backfill: str, timeout: float) -> None:
+    _wait_for(lambda: instance.get_backfill(backfill).status.value.startswith("COMPLETED"), timeout, "the back-fill")
+
+
+def _assert_lost_and_retried(instance: DagsterInstance, run_id: str) -> None:
+    """A run that failed without starting a step, and that Dagster decided to launch again."""
+    run = instance.get_run_by_id(run_id)
+    assert run.status == DagsterRunStatus.FAILURE and run.tags.get("dagster/will_retry") == "true", run.tags
+    records = instance.get_records_for_run(run_id).records
+    assert not [r for r in records if r.event_log_entry.dagster_event_type == DagsterEventType.STEP_START]
 
 
 def _kill_group(process: subprocess.Popen) -> None:
